@@ -1,0 +1,9 @@
+//! Components shared by several pages.
+
+mod error_notice;
+mod layout;
+mod session_card;
+
+pub use error_notice::ErrorNotice;
+pub use layout::{Footer, Header};
+pub use session_card::SessionCard;

@@ -1,0 +1,174 @@
+//! Reading places and their upcoming sessions.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use crate::entity::{care_session, place};
+use crate::error::AppError;
+use crate::model::{Page, PlaceDetail, PlaceKind, PlaceSummary, SessionKind, SessionSummary};
+
+/// The largest page a caller may ask for.
+pub const MAX_PAGE_SIZE: u32 = 100;
+/// The page size when the caller names none.
+pub const DEFAULT_PAGE_SIZE: u32 = 20;
+/// How many upcoming sessions a place page lists.
+const UPCOMING_SESSIONS: u64 = 50;
+
+/// A request for one page of places, already checked by [`PlaceListQuery::new`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlaceListQuery {
+    limit: u32,
+    offset: u64,
+}
+
+impl PlaceListQuery {
+    /// Checks the paging values; `limit` defaults to [`DEFAULT_PAGE_SIZE`].
+    pub fn new(limit: Option<u32>, offset: Option<u64>) -> Result<Self, AppError> {
+        let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE);
+        if limit == 0 || limit > MAX_PAGE_SIZE {
+            return Err(AppError::invalid(
+                "limit",
+                format!("must be between 1 and {MAX_PAGE_SIZE}"),
+            ));
+        }
+        let offset = offset.unwrap_or(0);
+        if offset > i64::MAX as u64 {
+            return Err(AppError::invalid("offset", "is too large"));
+        }
+        Ok(Self { limit, offset })
+    }
+}
+
+impl Default for PlaceListQuery {
+    fn default() -> Self {
+        Self {
+            limit: DEFAULT_PAGE_SIZE,
+            offset: 0,
+        }
+    }
+}
+
+/// Lists places ordered by name, one page at a time.
+pub async fn list_places(
+    db: &impl ConnectionTrait,
+    query: PlaceListQuery,
+) -> Result<Page<PlaceSummary>, AppError> {
+    let total = place::Entity::find()
+        .count(db)
+        .await
+        .map_err(AppError::from_db)?;
+    let rows = place::Entity::find()
+        .order_by_asc(place::Column::Name)
+        .order_by_asc(place::Column::Id)
+        .limit(u64::from(query.limit))
+        .offset(query.offset)
+        .all(db)
+        .await
+        .map_err(AppError::from_db)?;
+    let items = rows
+        .into_iter()
+        .map(summarise_place)
+        .collect::<Result<_, _>>()?;
+    Ok(Page {
+        items,
+        total,
+        limit: query.limit,
+        offset: query.offset,
+    })
+}
+
+/// Loads one place with the sessions that have not ended by `now`.
+pub async fn get_place(
+    db: &impl ConnectionTrait,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<PlaceDetail, AppError> {
+    let row = place::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .map_err(AppError::from_db)?
+        .ok_or(AppError::NotFound)?;
+    let sessions = care_session::Entity::find()
+        .filter(care_session::Column::PlaceId.eq(id))
+        .filter(care_session::Column::EndsAt.gt(now))
+        .order_by_asc(care_session::Column::StartsAt)
+        .order_by_asc(care_session::Column::Id)
+        .limit(UPCOMING_SESSIONS)
+        .all(db)
+        .await
+        .map_err(AppError::from_db)?;
+    let phone = row.phone.clone();
+    Ok(PlaceDetail {
+        place: summarise_place(row)?,
+        phone,
+        sessions: sessions
+            .into_iter()
+            .map(summarise_session)
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+fn summarise_place(row: place::Model) -> Result<PlaceSummary, AppError> {
+    let kind = PlaceKind::parse(&row.kind).ok_or_else(|| {
+        tracing::error!(place.id = row.id, kind = %row.kind, "place has an unknown kind");
+        AppError::Internal
+    })?;
+    Ok(PlaceSummary {
+        id: row.id,
+        kind,
+        name: row.name,
+        address: row.address,
+        district: row.district,
+        latitude: row.latitude,
+        longitude: row.longitude,
+        is_demo: row.is_demo,
+    })
+}
+
+fn summarise_session(row: care_session::Model) -> Result<SessionSummary, AppError> {
+    let kind = SessionKind::parse(&row.kind).ok_or_else(|| {
+        tracing::error!(session.id = row.id, kind = %row.kind, "session has an unknown kind");
+        AppError::Internal
+    })?;
+    // The schema's check constraints keep these non-negative.
+    let non_negative = |value: i32| u32::try_from(value).unwrap_or(0);
+    let capacity = non_negative(row.capacity);
+    Ok(SessionSummary {
+        id: row.id,
+        kind,
+        title: row.title,
+        starts_at: row.starts_at,
+        ends_at: row.ends_at,
+        capacity,
+        places_left: capacity.saturating_sub(non_negative(row.booked)),
+        min_age_months: non_negative(row.min_age_months),
+        max_age_months: non_negative(row.max_age_months),
+        price_fen: non_negative(row.price_fen),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_query_rejects_out_of_range_limits() {
+        let cases = [
+            (Some(0), false, "zero"),
+            (Some(1), true, "smallest"),
+            (Some(MAX_PAGE_SIZE), true, "largest"),
+            (Some(MAX_PAGE_SIZE + 1), false, "above the maximum"),
+            (None, true, "default"),
+        ];
+        for (limit, accepted, case) in cases {
+            assert_eq!(PlaceListQuery::new(limit, None).is_ok(), accepted, "{case}");
+        }
+    }
+
+    #[test]
+    fn list_query_rejects_offset_beyond_i64() {
+        assert!(PlaceListQuery::new(None, Some(u64::MAX)).is_err());
+    }
+}

@@ -1,0 +1,155 @@
+//! Types that travel between server and browser, and out through the REST API.
+//!
+//! They are views, kept apart from the database rows in `entity`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What kind of place offers care or activities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum PlaceKind {
+    /// 社区亲子室: free parent-child activities and low-fee hourly care.
+    CommunityRoom,
+    /// 托育机构: an institution offering childcare places.
+    ChildcareProvider,
+    /// 托班: a kindergarten class for 2–3-year-olds.
+    ToddlerClass,
+    /// 单位托育: childcare run by an employer for its staff.
+    EmployerChildcare,
+    /// 社区卫生服务中心: gives parenting guidance.
+    HealthCentre,
+}
+
+impl PlaceKind {
+    pub const ALL: [Self; 5] = [
+        Self::CommunityRoom,
+        Self::ChildcareProvider,
+        Self::ToddlerClass,
+        Self::EmployerChildcare,
+        Self::HealthCentre,
+    ];
+
+    /// Returns the name stored in the database and used in URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CommunityRoom => "community_room",
+            Self::ChildcareProvider => "childcare_provider",
+            Self::ToddlerClass => "toddler_class",
+            Self::EmployerChildcare => "employer_childcare",
+            Self::HealthCentre => "health_centre",
+        }
+    }
+
+    /// Parses the stored name; the inverse of [`PlaceKind::as_str`].
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == value)
+    }
+}
+
+/// What kind of session a place runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum SessionKind {
+    /// 计时制托育: care booked by the hour.
+    HourlyCare,
+    /// 亲子活动: a session a parent attends with the child.
+    ParentChildActivity,
+    /// 家长课堂: a class for parents.
+    Class,
+}
+
+impl SessionKind {
+    pub const ALL: [Self; 3] = [Self::HourlyCare, Self::ParentChildActivity, Self::Class];
+
+    /// Returns the name stored in the database and used in URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::HourlyCare => "hourly_care",
+            Self::ParentChildActivity => "parent_child_activity",
+            Self::Class => "class",
+        }
+    }
+
+    /// Parses the stored name; the inverse of [`SessionKind::as_str`].
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == value)
+    }
+}
+
+/// A place as shown in a list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PlaceSummary {
+    pub id: i64,
+    pub kind: PlaceKind,
+    pub name: String,
+    pub address: String,
+    /// District name, for example 鼓楼区; absent when the source gave none.
+    pub district: Option<String>,
+    /// WGS-84 latitude in degrees.
+    pub latitude: f64,
+    /// WGS-84 longitude in degrees.
+    pub longitude: f64,
+    /// Whether this place belongs to the demo dataset.
+    pub is_demo: bool,
+}
+
+/// A place with its upcoming sessions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PlaceDetail {
+    #[serde(flatten)]
+    pub place: PlaceSummary,
+    pub phone: Option<String>,
+    pub sessions: Vec<SessionSummary>,
+}
+
+/// A session as shown on a place page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SessionSummary {
+    pub id: i64,
+    pub kind: SessionKind,
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub capacity: u32,
+    pub places_left: u32,
+    pub min_age_months: u32,
+    pub max_age_months: u32,
+    /// Price in fen (1/100 yuan); 0 means free.
+    pub price_fen: u32,
+}
+
+/// One page of a list, with the total count for paging.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub limit: u32,
+    pub offset: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn place_kind_names_round_trip() {
+        for kind in PlaceKind::ALL {
+            assert_eq!(PlaceKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(PlaceKind::parse("unknown"), None);
+    }
+
+    #[test]
+    fn session_kind_names_round_trip() {
+        for kind in SessionKind::ALL {
+            assert_eq!(SessionKind::parse(kind.as_str()), Some(kind));
+        }
+    }
+}

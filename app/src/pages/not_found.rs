@@ -1,0 +1,19 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::i18n::{t, t_string, use_i18n};
+
+/// Shown for any path without a route; answers 404.
+#[component]
+pub fn NotFoundPage() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::api::set_status(404);
+
+    let i18n = use_i18n();
+    view! {
+        <Title text=move || t_string!(i18n, not_found_title) />
+        <h1>{t!(i18n, not_found_title)}</h1>
+        <p>{t!(i18n, not_found_body)}</p>
+        <p><a href="/">{t!(i18n, back_home)}</a></p>
+    }
+}

@@ -1,0 +1,71 @@
+//! The HTML document and the root component with its routes.
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+use crate::components::{Footer, Header};
+use crate::i18n::{I18nContextProvider, t_string, use_i18n};
+use crate::pages::{HomePage, NotFoundPage, PlacePage, SettingsPage};
+use crate::prefs::{TextSize, current_text_size};
+
+/// Renders the whole HTML document on the server.
+///
+/// The text-size class sits on `<html>` and is decided here from the cookie,
+/// so large text applies before any script runs and never flickers.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let text_class = match current_text_size() {
+        TextSize::Large => Some("text-large"),
+        TextSize::Normal => None,
+    };
+    view! {
+        <!DOCTYPE html>
+        <html class=text_class>
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="theme-color" content="#b4412f" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The root component: providers, layout and routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    view! {
+        <Stylesheet id="ningyu" href="/pkg/ningyu.css" />
+        <I18nContextProvider>
+            <AppTitle />
+            <Router>
+                <Header />
+                <main id="main" tabindex="-1">
+                    <Routes fallback=NotFoundPage>
+                        <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
+                        <Route path=path!("/places/:id") view=PlacePage ssr=SsrMode::Async />
+                        <Route path=path!("/settings") view=SettingsPage />
+                    </Routes>
+                </main>
+                <Footer />
+            </Router>
+        </I18nContextProvider>
+    }
+}
+
+#[component]
+fn AppTitle() -> impl IntoView {
+    let i18n = use_i18n();
+    view! { <Title formatter=move |page: String| {
+        let app = t_string!(i18n, app_name);
+        if page.is_empty() { app.to_string() } else { format!("{page} · {app}") }
+    } /> }
+}

@@ -1,0 +1,115 @@
+//! Civil time in Nanjing.
+//!
+//! Every session happens in Asia/Shanghai. That zone has kept UTC+8 without
+//! daylight saving since 1991, so a fixed offset is exact for every instant
+//! this product handles and keeps the time-zone database out of the WASM.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+
+/// The Asia/Shanghai offset, UTC+8.
+pub const SHANGHAI: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
+    Some(offset) => offset,
+    None => unreachable!(),
+};
+
+/// Converts a UTC instant to Nanjing local time.
+pub fn to_local(instant: DateTime<Utc>) -> DateTime<FixedOffset> {
+    instant.with_timezone(&SHANGHAI)
+}
+
+/// Returns today's date in Nanjing at `now`.
+pub fn local_date(now: DateTime<Utc>) -> NaiveDate {
+    to_local(now).date_naive()
+}
+
+/// Formats a session's time span for display, for example
+/// `12月5日 周六 09:30—10:30`, or with both dates when it crosses midnight.
+pub fn format_span(
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    locale: crate::i18n::Locale,
+) -> String {
+    use chrono::Datelike;
+
+    let start = to_local(start);
+    let end = to_local(end);
+    let weekday = start.weekday().num_days_from_monday() as usize;
+    let same_day = start.date_naive() == end.date_naive();
+    match locale {
+        crate::i18n::Locale::en => {
+            const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+            let day = format!("{} {}", DAYS[weekday], start.format("%-d %b"));
+            if same_day {
+                format!("{day}, {}–{}", start.format("%H:%M"), end.format("%H:%M"))
+            } else {
+                format!(
+                    "{day}, {} – {}",
+                    start.format("%H:%M"),
+                    end.format("%-d %b %H:%M")
+                )
+            }
+        }
+        _ => {
+            const DAYS: [&str; 7] = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];
+            let day = format!("{}月{}日 {}", start.month(), start.day(), DAYS[weekday]);
+            if same_day {
+                format!("{day} {}—{}", start.format("%H:%M"), end.format("%H:%M"))
+            } else {
+                format!(
+                    "{day} {}—{}月{}日 {}",
+                    start.format("%H:%M"),
+                    end.month(),
+                    end.day(),
+                    end.format("%H:%M")
+                )
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, TimeZone, Utc};
+
+    use super::*;
+    use crate::i18n::Locale;
+
+    #[test]
+    fn local_date_rolls_over_at_utc_sixteen() {
+        let before = Utc.with_ymd_and_hms(2026, 12, 4, 15, 59, 59).single();
+        let after = Utc.with_ymd_and_hms(2026, 12, 4, 16, 0, 0).single();
+        assert_eq!(before.map(local_date), NaiveDate::from_ymd_opt(2026, 12, 4));
+        assert_eq!(after.map(local_date), NaiveDate::from_ymd_opt(2026, 12, 5));
+    }
+
+    #[test]
+    fn span_crossing_midnight_shows_both_dates() {
+        // 23:00 to 01:00 in Nanjing is 15:00 to 17:00 UTC.
+        let start = Utc.with_ymd_and_hms(2026, 12, 5, 15, 0, 0).single();
+        let end = Utc.with_ymd_and_hms(2026, 12, 5, 17, 0, 0).single();
+        let (Some(start), Some(end)) = (start, end) else {
+            panic!("test instants are valid");
+        };
+        assert_eq!(
+            format_span(start, end, Locale::zh_CN),
+            "12月5日 周六 23:00—12月6日 01:00"
+        );
+        assert_eq!(
+            format_span(start, end, Locale::en),
+            "Sat 5 Dec, 23:00 – 6 Dec 01:00"
+        );
+    }
+
+    #[test]
+    fn span_within_one_day() {
+        let start = Utc.with_ymd_and_hms(2026, 12, 5, 1, 30, 0).single();
+        let end = Utc.with_ymd_and_hms(2026, 12, 5, 2, 30, 0).single();
+        let (Some(start), Some(end)) = (start, end) else {
+            panic!("test instants are valid");
+        };
+        assert_eq!(
+            format_span(start, end, Locale::zh_CN),
+            "12月5日 周六 09:30—10:30"
+        );
+    }
+}

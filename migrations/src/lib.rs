@@ -1,0 +1,16 @@
+//! Ningyu's schema as ordered migrations. The same migrations build the
+//! SQLite and the PostgreSQL schema; tests run them too, never a copy.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261204_000001_places_and_sessions;
+
+/// Runs Ningyu's migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261204_000001_places_and_sessions::Migration)]
+    }
+}

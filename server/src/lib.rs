@@ -1,0 +1,11 @@
+//! The Ningyu server: configuration, router, REST API and CLI around the
+//! `app` crate. `main.rs` is a thin wrapper so tests can start the real
+//! server in-process.
+
+pub mod cli;
+pub mod config;
+pub mod locale;
+pub mod rest;
+pub mod startup;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,71 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use secrecy::ExposeSecret;
+use server::cli::{Cli, Command};
+use server::config::Config;
+use server::startup::Application;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("ningyu: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(error) = server::telemetry::init(&config.log_filter, config.log_format) {
+        eprintln!("ningyu: {error}");
+        return ExitCode::from(2);
+    }
+
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&config).await,
+        Command::Migrate => migrate(&config).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(error = %error, "ningyu stopped with an error");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: &Config) -> anyhow::Result<()> {
+    let application = Application::build(config).await?;
+    let address = application.local_addr()?;
+    tracing::info!(
+        %address,
+        database = database_kind(config),
+        demo_data = config.demo_data,
+        "ningyu started, serving http://{address}/"
+    );
+    application.run_until_stopped().await?;
+    tracing::info!("ningyu stopped");
+    Ok(())
+}
+
+async fn migrate(config: &Config) -> anyhow::Result<()> {
+    if config.is_sqlite() {
+        std::fs::create_dir_all(&config.data_dir)?;
+    }
+    let settings = app::db::PoolSettings {
+        max_connections: 1,
+        acquire_timeout: config.db_acquire_timeout,
+    };
+    let db = app::db::connect(config.database_url.expose_secret(), &settings).await?;
+    app::db::migrate(&db).await?;
+    tracing::info!(database = database_kind(config), "migrations applied");
+    Ok(())
+}
+
+fn database_kind(config: &Config) -> &'static str {
+    if config.is_sqlite() {
+        "sqlite"
+    } else {
+        "postgres"
+    }
+}

@@ -1,0 +1,94 @@
+//! Turning `AppError` into HTTP responses for the REST API.
+//!
+//! A handler's error travels as a response extension; the `render_errors`
+//! middleware, which sees the request headers, writes the JSON body in the
+//! caller's language with the request id.
+
+use app::error::AppError;
+use axum::Json;
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode};
+use serde::Serialize;
+
+/// A REST handler's error. The body is written by [`render_errors`].
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        Self(error)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status =
+            StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = status.into_response();
+        response.extensions_mut().insert(self.0);
+        response
+    }
+}
+
+/// The JSON body of every REST error.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine-readable code, for example `not_found` or `invalid`.
+    pub code: &'static str,
+    /// Message for the user, in the negotiated language.
+    pub message: String,
+    /// The field that is invalid, for `invalid` errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// What is wrong with the request or field, in English, for developers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Seconds to wait before retrying, for `rate_limited` errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u32>,
+    /// The request id, to quote when reporting a problem.
+    pub request_id: String,
+}
+
+/// Writes the body of error responses that carry an [`AppError`].
+pub async fn render_errors(request: Request, next: Next) -> Response {
+    let locale = crate::locale::negotiate(request.headers());
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let response = next.run(request).await;
+    let Some(error) = response.extensions().get::<AppError>().cloned() else {
+        return response;
+    };
+
+    let (field, detail) = match &error {
+        AppError::Invalid { field, reason } => (Some(field.clone()), Some(reason.clone())),
+        AppError::BadRequest { detail } => (None, Some(detail.clone())),
+        AppError::Conflict { reason } => (None, Some(reason.clone())),
+        _ => (None, None),
+    };
+    let retry_after = match error {
+        AppError::RateLimited { retry_after_secs } => Some(retry_after_secs),
+        _ => None,
+    };
+    let body = ErrorBody {
+        code: error.code(),
+        message: error.message(locale).to_owned(),
+        field,
+        detail,
+        retry_after,
+        request_id,
+    };
+    let mut rendered = (response.status(), Json(body)).into_response();
+    if let Some(seconds) = retry_after {
+        rendered
+            .headers_mut()
+            .insert(http::header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    rendered
+}

@@ -1,0 +1,207 @@
+//! Building the router and running the HTTP server.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use app::state::AppState;
+use axum::Router;
+use axum::extract::FromRef;
+use axum::routing::{get, post};
+use http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use secrecy::ExposeSecret;
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveHeadersLayer;
+use tower_http::services::ServeDir;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+use crate::config::Config;
+
+/// How long one request may take before it is answered 408.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// State of the axum router: Leptos' options and the application state.
+#[derive(Clone, Debug)]
+pub struct ServerState {
+    pub leptos: LeptosOptions,
+    pub app: AppState,
+}
+
+impl FromRef<ServerState> for LeptosOptions {
+    fn from_ref(state: &ServerState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+impl FromRef<ServerState> for AppState {
+    fn from_ref(state: &ServerState) -> Self {
+        state.app.clone()
+    }
+}
+
+/// Opens the database, applies migrations and, when configured, the demo data.
+pub async fn prepare_database(config: &Config) -> anyhow::Result<AppState> {
+    if config.is_sqlite() {
+        std::fs::create_dir_all(&config.data_dir).map_err(|error| {
+            anyhow::anyhow!(
+                "cannot create NINGYU_DATA_DIR {}: {error}",
+                config.data_dir.display()
+            )
+        })?;
+    }
+    let settings = app::db::PoolSettings {
+        max_connections: config.db_max_connections,
+        acquire_timeout: config.db_acquire_timeout,
+    };
+    let db = app::db::connect(config.database_url.expose_secret(), &settings)
+        .await
+        .map_err(|error| anyhow::anyhow!("cannot connect to DATABASE_URL: {error}"))?;
+    app::db::migrate(&db)
+        .await
+        .map_err(|error| anyhow::anyhow!("database migration failed: {error}"))?;
+    if config.demo_data {
+        let inserted = app::domain::demo::seed_demo_data(&db, chrono::Utc::now())
+            .await
+            .map_err(|error| anyhow::anyhow!("cannot insert the demo data: {error}"))?;
+        tracing::info!(inserted, "demo data checked");
+    }
+    Ok(AppState { db })
+}
+
+/// Builds the whole router: pages, server functions, REST API, health
+/// checks and static files, with request ids, tracing and limits.
+pub fn router(config: &Config, app_state: AppState) -> Router {
+    let leptos = LeptosOptions::builder()
+        .output_name("ningyu")
+        .site_root(config.site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(config.listen)
+        .build();
+    let state = ServerState {
+        leptos: leptos.clone(),
+        app: app_state.clone(),
+    };
+
+    let routes = generate_route_list(app::App);
+    let context = {
+        let app_state = app_state.clone();
+        move || provide_context(app_state.clone())
+    };
+    let shell = {
+        let leptos = leptos.clone();
+        move || app::shell(leptos.clone())
+    };
+
+    let not_found_page =
+        leptos_axum::render_app_to_stream_with_context(context.clone(), shell.clone());
+    let static_files = ServeDir::new(&config.site_root)
+        .precompressed_br()
+        .precompressed_gzip()
+        .call_fallback_on_method_not_allowed(true)
+        .not_found_service(tower::service_fn(move |request| {
+            let render = not_found_page.clone();
+            async move { Ok::<_, Infallible>(render(request).await) }
+        }));
+
+    let sensitive_headers = [AUTHORIZATION, COOKIE, SET_COOKIE];
+    let middleware = ServiceBuilder::new()
+        .layer(SetSensitiveHeadersLayer::new(sensitive_headers))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(crate::telemetry::request_span)
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(CatchPanicLayer::custom(crate::web::panic_response))
+        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ));
+
+    Router::new()
+        .route("/healthz", get(crate::web::healthz))
+        .route("/readyz", get(crate::web::readyz))
+        .route("/prefs", post(crate::web::save_prefs))
+        .route("/api/docs", get(crate::web::api_docs))
+        .nest("/api/v1", crate::rest::router())
+        // Registers the pages and every server function under /sfn/.
+        .leptos_routes_with_context(&state, routes, context, shell)
+        .fallback_service(static_files)
+        .with_state(state)
+        .layer(axum::middleware::map_response(
+            crate::web::server_fn_error_status,
+        ))
+        .layer(middleware)
+}
+
+/// A bound server, ready to run. Tests build one on port 0.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Application {
+    /// Prepares the database and binds the configured address.
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let app_state = prepare_database(config).await?;
+        let listener = TcpListener::bind(config.listen).await.map_err(|error| {
+            anyhow::anyhow!("cannot listen on NINGYU_LISTEN {}: {error}", config.listen)
+        })?;
+        Ok(Self {
+            listener,
+            router: router(config, app_state),
+        })
+    }
+
+    /// Returns the address actually bound, with the port the OS chose.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then finishes the requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(error = %error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received, finishing requests in flight");
+}

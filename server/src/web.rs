@@ -1,0 +1,155 @@
+//! Plain HTTP endpoints outside the Leptos pages: health checks, the
+//! preferences form and the API documentation viewer.
+
+use app::error::AppError;
+use app::prefs::{LOCALE_COOKIE, TEXT_SIZE_COOKIE, safe_return_path};
+use app::state::AppState;
+use axum::Form;
+use axum::extract::State;
+use axum::extract::rejection::FormRejection;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use http::header::{CONTENT_TYPE, SET_COOKIE};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use serde::Deserialize;
+
+/// How long a preference cookie lives: one year, in seconds.
+const PREFERENCE_MAX_AGE: u32 = 365 * 24 * 3600;
+
+/// `GET /healthz`: the process is up. It never touches the database.
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// `GET /readyz`: the database answers. 503 while it does not.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    match app::db::ping(&state.db).await {
+        Ok(()) => "ready".into_response(),
+        Err(error) => {
+            tracing::warn!(error = %error, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+/// The preferences form: any of its fields may be absent.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrefsForm {
+    return_to: Option<String>,
+    locale: Option<String>,
+    text_size: Option<String>,
+}
+
+/// `POST /prefs`: stores language and text size in cookies and redirects
+/// back to `return_to` (only same-site paths; anything else goes to `/`).
+pub async fn save_prefs(
+    headers: HeaderMap,
+    form: Result<Form<PrefsForm>, FormRejection>,
+) -> Response {
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) => {
+            return plain_error(
+                &headers,
+                AppError::BadRequest {
+                    detail: rejection.body_text(),
+                },
+            );
+        }
+    };
+
+    let mut cookies = Vec::new();
+    match form.locale.as_deref() {
+        None => {}
+        Some(locale @ ("zh-CN" | "en")) => cookies.push(preference_cookie(LOCALE_COOKIE, locale)),
+        Some(_) => {
+            return plain_error(&headers, AppError::invalid("locale", "must be zh-CN or en"));
+        }
+    }
+    match form.text_size.as_deref() {
+        None => {}
+        Some("large") => cookies.push(preference_cookie(TEXT_SIZE_COOKIE, "large")),
+        Some("normal") => cookies.push(format!(
+            "{TEXT_SIZE_COOKIE}=; Path=/; Max-Age=0; SameSite=Lax"
+        )),
+        Some(_) => {
+            return plain_error(
+                &headers,
+                AppError::invalid("text_size", "must be normal or large"),
+            );
+        }
+    }
+
+    let target = safe_return_path(form.return_to.as_deref().unwrap_or("/"));
+    let mut response = Redirect::to(target).into_response();
+    for cookie in cookies {
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+fn preference_cookie(name: &str, value: &str) -> String {
+    format!("{name}={value}; Path=/; Max-Age={PREFERENCE_MAX_AGE}; SameSite=Lax")
+}
+
+/// Answers with the translated message of `error` as plain text.
+pub fn plain_error(headers: &HeaderMap, error: AppError) -> Response {
+    let locale = crate::locale::negotiate(headers);
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (
+        status,
+        [(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        )],
+        error.message(locale),
+    )
+        .into_response()
+}
+
+/// `GET /api/docs`: the self-hosted Swagger UI viewer for the OpenAPI document.
+pub async fn api_docs() -> Html<&'static str> {
+    Html(include_str!("api_docs.html"))
+}
+
+/// The response for a request whose handler panicked. The panic itself is
+/// logged by the tracing span's error; the client learns nothing of it.
+pub fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("request handler panicked");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        )],
+        "系统出现问题，请稍后再试。 Something went wrong on our side. Please try again later.",
+    )
+        .into_response()
+}
+
+/// Gives a failed server function call the status of its `AppError`.
+///
+/// Errors raised before the function body runs (malformed arguments) reach
+/// leptos_axum as 500; their JSON body is the `AppError`, whose status is
+/// the right one.
+pub async fn server_fn_error_status(response: Response) -> Response {
+    /// Server function error bodies are small JSON objects.
+    const MAX_ERROR_BODY: usize = 64 * 1024;
+
+    if !response.headers().contains_key("serverfnerror") {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_ERROR_BODY).await else {
+        tracing::error!("server function error body is unreadable or too large");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes)
+        && let Ok(status) = StatusCode::from_u16(error.status())
+    {
+        parts.status = status;
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}

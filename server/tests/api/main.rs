@@ -1,0 +1,17 @@
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "a failed expectation is how a test reports a failure"
+)]
+
+//! Integration tests: the real server on a free port against a fresh
+//! SQLite file or a fresh PostgreSQL database, spoken to over HTTP.
+
+mod cli;
+mod errors;
+mod helpers;
+mod outage;
+mod pages;
+mod places;
+mod prefs;

@@ -9,6 +9,18 @@ cd "$repo"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ningyu/target}"
 export PATH="$repo/node_modules/.bin:$PATH"
 
+# Leptos reads LEPTOS_OUTPUT_NAME at compile time to name the WASM file in
+# the hydration script. cargo-leptos sets it; setting the same value for
+# plain cargo commands keeps their builds identical, so `cargo test` neither
+# rebuilds Leptos nor leaves a server that asks for ningyu_bg.wasm.
+export LEPTOS_OUTPUT_NAME=ningyu
+
+# Debug builds erase Leptos' view types behind trait objects: they compile
+# faster and stay small. Release builds (.ci/bench) run without it.
+export RUSTFLAGS="${RUSTFLAGS:---cfg erase_components}"
+# Incremental caches of a clean CI run are never reused and take gigabytes.
+export CARGO_INCREMENTAL=0
+
 step() {
   local name=$1
   shift
@@ -23,14 +35,14 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# Waits until $1 answers 200, for at most $2 seconds.
+# Waits until $1 responds with 200, for at most $2 seconds.
 wait_ready() {
   local url=$1 seconds=${2:-60}
   for _ in $(seq 1 $((seconds * 5))); do
     curl -fsS -o /dev/null "$url" 2>/dev/null && return 0
     sleep 0.2
   done
-  echo "no answer from $url after $seconds s" >&2
+  echo "no 200 response from $url after $seconds s; see the server log above" >&2
   return 1
 }
 

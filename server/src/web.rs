@@ -20,7 +20,7 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// `GET /readyz`: the database answers. 503 while it does not.
+/// `GET /readyz`: 200 when the database responds, 503 while it does not.
 pub async fn readyz(State(state): State<AppState>) -> Response {
     match app::db::ping(&state.db).await {
         Ok(()) => "ready".into_response(),
@@ -94,7 +94,7 @@ fn preference_cookie(name: &str, value: &str) -> String {
     format!("{name}={value}; Path=/; Max-Age={PREFERENCE_MAX_AGE}; SameSite=Lax")
 }
 
-/// Answers with the translated message of `error` as plain text.
+/// Builds a plain-text response with the translated message of `error`.
 pub fn plain_error(headers: &HeaderMap, error: AppError) -> Response {
     let locale = crate::locale::negotiate(headers);
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -114,10 +114,16 @@ pub async fn api_docs() -> Html<&'static str> {
     Html(include_str!("api_docs.html"))
 }
 
-/// The response for a request whose handler panicked. The panic itself is
-/// logged by the tracing span's error; the client learns nothing of it.
-pub fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    tracing::error!("request handler panicked");
+/// Builds the response for a request whose handler panicked. The panic
+/// message goes to the log, inside the request's span; the client gets only
+/// a generic message.
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(panic = %message, "request handler panicked");
     (
         StatusCode::INTERNAL_SERVER_ERROR,
         [(

@@ -20,6 +20,25 @@ async fn home_page_is_chinese_by_default(backend: Backend) {
 }
 on_both_backends!(home_page_is_chinese_by_default);
 
+#[tokio::test]
+async fn hydration_script_loads_the_built_wasm() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+
+    let html = app.get("/").await.text().await.expect("body");
+
+    // cargo-leptos writes pkg/ningyu.wasm; a server compiled without
+    // LEPTOS_OUTPUT_NAME=ningyu would ask for ningyu_bg.wasm instead.
+    assert!(
+        html.contains(r#"href="/pkg/ningyu.wasm""#),
+        "preloads the WASM"
+    );
+    assert!(!html.contains("ningyu_bg"), "no _bg suffix");
+    assert!(
+        html.contains(r#"href="/pkg/ningyu.css""#),
+        "links the stylesheet"
+    );
+}
+
 async fn home_page_follows_accept_language(backend: Backend) {
     let app = TestApp::spawn(backend).await;
 

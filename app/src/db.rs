@@ -9,7 +9,7 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbE
 #[derive(Debug, Clone)]
 pub struct PoolSettings {
     pub max_connections: u32,
-    /// How long a request waits for a connection before it is answered 503.
+    /// Maximum wait for a connection before a request fails with 503.
     pub acquire_timeout: Duration,
 }
 
@@ -45,7 +45,7 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
 }
 
-/// Checks that the database answers a trivial query.
+/// Checks that the database responds to a trivial query.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     db.execute_unprepared("SELECT 1").await.map(|_| ())
 }

@@ -15,6 +15,7 @@ pub use generated::i18n;
 pub mod api;
 pub mod components;
 pub mod error;
+pub mod geo;
 pub mod model;
 pub mod pages;
 pub mod prefs;

@@ -1,7 +1,7 @@
 //! Per-device preferences kept in cookies, so that server-rendered pages
 //! honour them before any script runs.
 
-/// Cookie that holds the text size: `large` or absent.
+/// Cookie that contains the text size: `large` or absent.
 pub const TEXT_SIZE_COOKIE: &str = "ningyu_text";
 /// Cookie that leptos_i18n reads for the preferred locale.
 pub const LOCALE_COOKIE: &str = "i18n_pref_locale";

@@ -37,7 +37,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The root component: providers, layout and routes.
+/// Renders the root component: providers, layout and routes.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();

@@ -2,7 +2,7 @@
 
 use sea_orm::DatabaseConnection;
 
-/// What every request handler may use. Cloning is cheap: the pool is shared.
+/// State available to every request handler. Cloning is cheap because the pool is shared.
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: DatabaseConnection,

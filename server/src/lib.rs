@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod import;
 pub mod locale;
 pub mod rest;
 pub mod startup;

@@ -1,4 +1,4 @@
-//! Choosing the response language for REST and plain HTTP answers, the same
+//! Choosing the response language for REST and plain HTTP responses, the same
 //! way leptos_i18n does for pages: the saved cookie first, then
 //! `Accept-Language`, then Simplified Chinese.
 

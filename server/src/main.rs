@@ -24,6 +24,7 @@ async fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&config).await,
         Command::Migrate => migrate(&config).await,
+        Command::Import(command) => server::import::run(&config, command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -25,7 +25,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::config::Config;
 
-/// How long one request may take before it is answered 408.
+/// Maximum duration of one request; slower requests get 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// State of the axum router: Leptos' options and the application state.
@@ -149,6 +149,7 @@ pub fn router(config: &Config, app_state: AppState) -> Router {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    state: AppState,
 }
 
 impl Application {
@@ -160,8 +161,14 @@ impl Application {
         })?;
         Ok(Self {
             listener,
-            router: router(config, app_state),
+            router: router(config, app_state.clone()),
+            state: app_state,
         })
+    }
+
+    /// Returns the state the server runs with, for tests and CLI commands.
+    pub fn state(&self) -> &AppState {
+        &self.state
     }
 
     /// Returns the address actually bound, with the port the OS chose.

@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::i18n::{t, use_i18n};
 
-/// A translated, user-safe message for an error, in an alert region.
+/// Renders the translated, user-safe message of an error in an alert region.
 #[component]
 pub fn ErrorNotice(error: AppError) -> impl IntoView {
     let i18n = use_i18n();

@@ -24,7 +24,7 @@ pub fn Header() -> impl IntoView {
     }
 }
 
-/// The page footer with the language and text-size switches.
+/// Renders the page footer with the language and text-size switches.
 ///
 /// Both are plain forms that post to `/prefs`, so they work without
 /// JavaScript; the server stores the choice in a cookie and redirects back.

@@ -4,7 +4,7 @@ use crate::i18n::{t_string, use_i18n};
 use crate::model::{SessionKind, SessionSummary};
 use crate::time::format_span;
 
-/// One session with its time, age range, price and places left.
+/// Renders one session with its time, age range, price and places left.
 #[component]
 pub fn SessionCard(session: SessionSummary) -> impl IntoView {
     let i18n = use_i18n();

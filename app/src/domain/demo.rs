@@ -1,6 +1,6 @@
 //! The demo dataset: a few made-up community rooms and providers in Nanjing
 //! with sessions over the coming week, every row flagged `is_demo` and every
-//! name marked 【演示】 so nobody mistakes them for real places.
+//! name marked 【演示】 so that no one mistakes them for real places.
 
 use chrono::{DateTime, Days, NaiveTime, TimeZone, Utc};
 use sea_orm::{

@@ -2,4 +2,6 @@
 //! REST API see the view types in `model`.
 
 pub mod care_session;
+pub mod district;
 pub mod place;
+pub mod street;

@@ -17,6 +17,9 @@ pub struct Model {
     pub source_longitude: f64,
     pub phone: Option<String>,
     pub is_demo: bool,
+    /// Identifies the source record of an imported place; re-importing the
+    /// same record updates this row.
+    pub source_key: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -6,7 +6,7 @@ use crate::components::ErrorNotice;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::{PlaceKind, PlaceSummary};
 
-/// The home page: what Ningyu offers and the places it knows.
+/// Renders the home page: what Ningyu offers and the places in its database.
 #[component]
 pub fn HomePage() -> impl IntoView {
     let i18n = use_i18n();

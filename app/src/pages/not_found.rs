@@ -3,7 +3,7 @@ use leptos_meta::Title;
 
 use crate::i18n::{t, t_string, use_i18n};
 
-/// Shown for any path without a route; answers 404.
+/// Renders the page for any path without a route, with status 404.
 #[component]
 pub fn NotFoundPage() -> impl IntoView {
     #[cfg(feature = "ssr")]

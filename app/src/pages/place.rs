@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::i18n::{t, use_i18n};
 use crate::model::PlaceDetail;
 
-/// A place's page: what it is, where, and its upcoming sessions.
+/// Renders a place's page: what it is, where, and its upcoming sessions.
 #[component]
 pub fn PlacePage() -> impl IntoView {
     let params = use_params_map();

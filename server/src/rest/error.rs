@@ -1,7 +1,7 @@
 //! Turning `AppError` into HTTP responses for the REST API.
 //!
 //! A handler's error travels as a response extension; the `render_errors`
-//! middleware, which sees the request headers, writes the JSON body in the
+//! middleware, which reads the request headers, writes the JSON body in the
 //! caller's language with the request id.
 
 use app::error::AppError;
@@ -42,7 +42,7 @@ pub struct ErrorBody {
     /// The field that is invalid, for `invalid` errors.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-    /// What is wrong with the request or field, in English, for developers.
+    /// Description of the problem, in English, for developers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     /// Seconds to wait before retrying, for `rate_limited` errors.

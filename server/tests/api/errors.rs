@@ -1,4 +1,4 @@
-//! Bad input: clear, translated 4xx answers, never a 500.
+//! Bad input: clear, translated 4xx responses, never a 500.
 
 use crate::helpers::{Backend, TestApp};
 use crate::on_both_backends;

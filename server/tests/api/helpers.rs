@@ -42,6 +42,8 @@ macro_rules! on_both_backends {
 pub struct TestApp {
     pub address: SocketAddr,
     pub client: reqwest::Client,
+    /// The server's database pool, for tests that call domain functions.
+    pub db: sea_orm::DatabaseConnection,
     /// The proxy between the server and PostgreSQL, to simulate outages.
     pub db_proxy: Option<DbProxy>,
     _data_dir: Option<TempDir>,
@@ -83,6 +85,7 @@ impl TestApp {
             .expect("test configuration is valid");
         let application = Application::build(&config).await.expect("server starts");
         let address = application.local_addr().expect("bound address");
+        let db = application.state().db.clone();
         let server = tokio::spawn(async move {
             application.run_until_stopped().await.expect("server runs");
         });
@@ -93,6 +96,7 @@ impl TestApp {
         Self {
             address,
             client,
+            db,
             db_proxy,
             _data_dir: data_dir,
             server,
@@ -122,8 +126,8 @@ impl TestApp {
     }
 }
 
-/// The built site, from `cargo leptos build`; pages render without it, but
-/// static-file tests need it.
+/// Returns the folder of the built site (`cargo leptos build`). Pages render
+/// without it; static-file tests need it.
 pub fn site_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/site")
 }

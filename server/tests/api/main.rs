@@ -11,6 +11,7 @@
 mod cli;
 mod errors;
 mod helpers;
+mod import;
 mod outage;
 mod pages;
 mod places;

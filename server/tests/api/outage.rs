@@ -1,4 +1,4 @@
-//! With the database unreachable, pages and API answer 503 in Chinese, and
+//! With the database unreachable, pages and API return 503 in Chinese, and
 //! the server recovers by itself when the database returns.
 
 use std::time::Duration;

@@ -1,0 +1,549 @@
+//! Importing places, districts and streets from CSV files.
+//!
+//! Every row is checked on its own: a bad row is reported with its line
+//! number and reason, and the import goes on. Points are converted from the
+//! declared reference system to WGS-84, and the source point and system are
+//! kept beside them. Re-importing a file updates the rows it created, keyed
+//! by source, category, name and source point. A dry run does all the work
+//! in a transaction and rolls it back, so its counts are exact.
+
+use std::io::Read;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set, TransactionTrait,
+};
+use serde::Serialize;
+
+use crate::entity::{district, place, street};
+use crate::error::AppError;
+use crate::geo::{Crs, GeoPoint};
+use crate::model::PlaceKind;
+
+/// Longest place name accepted, in characters.
+const MAX_NAME_CHARS: usize = 200;
+/// Longest address accepted, in characters.
+const MAX_ADDRESS_CHARS: usize = 500;
+
+/// What an import did, or in a dry run would do.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ImportReport {
+    pub inserted: u64,
+    pub updated: u64,
+    pub rejected: Vec<RowProblem>,
+    /// Rows imported with a field dropped, for example an unknown district.
+    pub warnings: Vec<RowProblem>,
+    pub dry_run: bool,
+}
+
+/// A problem with one row; `line` counts the header as line 1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowProblem {
+    pub line: u64,
+    pub reason: String,
+}
+
+/// How to read a places file.
+#[derive(Debug, Clone)]
+pub struct PlaceImportOptions {
+    /// Reference system of the file's coordinates.
+    pub crs: Crs,
+    /// Short name of the data source, part of each row's import key.
+    pub source: String,
+    pub dry_run: bool,
+}
+
+/// Maps a source category to a place kind. Accepts Ningyu's own kind names
+/// and the categories of the Nanjing points-of-interest export.
+// NOTE: the export's categories are approximate: not every kindergarten runs
+// a toddler class, and not every community service centre has a
+// parent-child room. Administrators correct kinds after import.
+fn kind_from_category(category: &str) -> Option<PlaceKind> {
+    PlaceKind::parse(category).or(match category {
+        "kindergarten" => Some(PlaceKind::ToddlerClass),
+        "early_childhood_centre" => Some(PlaceKind::ChildcareProvider),
+        "community_service_centre" => Some(PlaceKind::CommunityRoom),
+        "community_health_centre" | "maternal_child_health" => Some(PlaceKind::HealthCentre),
+        _ => None,
+    })
+}
+
+/// Column positions of a places file, found by header name.
+struct PlaceColumns {
+    category: usize,
+    name: usize,
+    address: Option<usize>,
+    district: Option<usize>,
+    phone: Option<usize>,
+    longitude: usize,
+    latitude: usize,
+}
+
+impl PlaceColumns {
+    fn find(headers: &csv::StringRecord) -> Result<Self, AppError> {
+        let position = |names: &[&str]| {
+            headers
+                .iter()
+                .position(|header| names.contains(&header.trim()))
+        };
+        let required = |names: &[&str], field: &str| {
+            position(names).ok_or_else(|| {
+                AppError::invalid(field, format!("missing column, expected one of {names:?}"))
+            })
+        };
+        Ok(Self {
+            category: required(&["kind", "category"], "kind")?,
+            name: required(&["name"], "name")?,
+            address: position(&["address"]),
+            district: position(&["district"]),
+            phone: position(&["phone", "tel"]),
+            longitude: required(
+                &[
+                    "longitude",
+                    "lng",
+                    "lon",
+                    "lng_gcj02",
+                    "lng_wgs84",
+                    "lng_bd09",
+                ],
+                "longitude",
+            )?,
+            latitude: required(
+                &["latitude", "lat", "lat_gcj02", "lat_wgs84", "lat_bd09"],
+                "latitude",
+            )?,
+        })
+    }
+}
+
+/// A places row that passed every check.
+struct PlaceRow {
+    line: u64,
+    kind: PlaceKind,
+    name: String,
+    address: String,
+    district: Option<String>,
+    phone: Option<String>,
+    source_point: GeoPoint,
+    point: GeoPoint,
+    key: String,
+}
+
+/// Imports places from CSV with a header row.
+pub async fn import_places_csv(
+    db: &DatabaseConnection,
+    input: impl Read,
+    options: &PlaceImportOptions,
+    now: DateTime<Utc>,
+) -> Result<ImportReport, AppError> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
+    let headers = reader
+        .headers()
+        .map_err(|error| AppError::BadRequest {
+            detail: format!("cannot read the header row: {error}"),
+        })?
+        .clone();
+    let columns = PlaceColumns::find(&headers)?;
+    let known_districts: Vec<String> = district::Entity::find()
+        .all(db)
+        .await
+        .map_err(AppError::from_db)?
+        .into_iter()
+        .map(|row| row.name)
+        .collect();
+
+    let mut report = ImportReport {
+        dry_run: options.dry_run,
+        ..ImportReport::default()
+    };
+    let mut rows = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        // Line 1 is the header; a record's line counts from 2.
+        let line = index as u64 + 2;
+        let record = match record {
+            Ok(record) => record,
+            Err(error) => {
+                report.rejected.push(RowProblem {
+                    line,
+                    reason: format!("unreadable row: {error}"),
+                });
+                continue;
+            }
+        };
+        match parse_place_row(
+            &record,
+            &columns,
+            options,
+            line,
+            &known_districts,
+            &mut report.warnings,
+        ) {
+            Ok(row) => rows.push(row),
+            Err(reason) => report.rejected.push(RowProblem { line, reason }),
+        }
+    }
+
+    let txn = db.begin().await.map_err(AppError::from_db)?;
+    for row in rows {
+        let existing = place::Entity::find()
+            .filter(place::Column::SourceKey.eq(row.key.as_str()))
+            .one(&txn)
+            .await
+            .map_err(AppError::from_db)?;
+        let mut model = match &existing {
+            Some(found) => place::ActiveModel::from(found.clone()),
+            None => place::ActiveModel {
+                source_key: Set(Some(row.key.clone())),
+                is_demo: Set(false),
+                street: Set(None),
+                created_at: Set(now),
+                ..Default::default()
+            },
+        };
+        model.kind = Set(row.kind.as_str().to_owned());
+        model.name = Set(row.name);
+        model.address = Set(row.address);
+        model.district = Set(row.district);
+        model.phone = Set(row.phone);
+        model.latitude = Set(row.point.latitude);
+        model.longitude = Set(row.point.longitude);
+        model.source_crs = Set(options.crs.as_str().to_owned());
+        model.source_latitude = Set(row.source_point.latitude);
+        model.source_longitude = Set(row.source_point.longitude);
+        model.updated_at = Set(now);
+        let saved = if existing.is_some() {
+            model.update(&txn).await
+        } else {
+            model.insert(&txn).await
+        };
+        if let Err(error) = saved {
+            tracing::warn!(line = row.line, error = %error, "import row rejected by the database");
+            report.rejected.push(RowProblem {
+                line: row.line,
+                reason: "rejected by the database".to_owned(),
+            });
+            continue;
+        }
+        if existing.is_some() {
+            report.updated += 1;
+        } else {
+            report.inserted += 1;
+        }
+    }
+    finish(txn, options.dry_run).await?;
+    Ok(report)
+}
+
+fn parse_place_row(
+    record: &csv::StringRecord,
+    columns: &PlaceColumns,
+    options: &PlaceImportOptions,
+    line: u64,
+    known_districts: &[String],
+    warnings: &mut Vec<RowProblem>,
+) -> Result<PlaceRow, String> {
+    let field = |index: usize| record.get(index).map(str::trim).unwrap_or("");
+    let optional = |index: Option<usize>| {
+        index
+            .map(field)
+            .filter(|value| !value.is_empty())
+            .map(str::to_owned)
+    };
+
+    let category = field(columns.category);
+    let kind = kind_from_category(category).ok_or_else(|| format!("unknown kind {category:?}"))?;
+    let name = field(columns.name);
+    if name.is_empty() {
+        return Err("name is empty".to_owned());
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(format!("name is longer than {MAX_NAME_CHARS} characters"));
+    }
+    let address = optional(columns.address).unwrap_or_default();
+    if address.chars().count() > MAX_ADDRESS_CHARS {
+        return Err(format!(
+            "address is longer than {MAX_ADDRESS_CHARS} characters"
+        ));
+    }
+    let longitude: f64 = field(columns.longitude)
+        .parse()
+        .map_err(|_| format!("longitude {:?} is not a number", field(columns.longitude)))?;
+    let latitude: f64 = field(columns.latitude)
+        .parse()
+        .map_err(|_| format!("latitude {:?} is not a number", field(columns.latitude)))?;
+    let source_point = GeoPoint::new(latitude, longitude).map_err(|error| error.to_string())?;
+
+    let district = match optional(columns.district) {
+        Some(name) if known_districts.is_empty() || known_districts.contains(&name) => Some(name),
+        Some(name) => {
+            warnings.push(RowProblem {
+                line,
+                reason: format!("district {name:?} is not a known district; left empty"),
+            });
+            None
+        }
+        None => None,
+    };
+    let key = format!(
+        "{}:{}:{}:{:.6},{:.6}",
+        options.source, category, name, source_point.longitude, source_point.latitude
+    );
+    Ok(PlaceRow {
+        line,
+        kind,
+        name: name.to_owned(),
+        address,
+        district,
+        phone: optional(columns.phone),
+        source_point,
+        point: source_point.to_wgs84(options.crs),
+        key,
+    })
+}
+
+/// Imports districts (`code,name,…,centroid_lng_…,centroid_lat_…,population_…,birth_rate_…`)
+/// and streets (`mca_code,stats2023_code,name,district_code,…,seat_lng_…,seat_lat_…`),
+/// both with coordinates in `crs`. Existing rows with the same code are updated.
+pub async fn import_regions_csv(
+    db: &DatabaseConnection,
+    districts: impl Read,
+    streets: impl Read,
+    crs: Crs,
+    dry_run: bool,
+    now: DateTime<Utc>,
+) -> Result<(ImportReport, ImportReport), AppError> {
+    let txn = db.begin().await.map_err(AppError::from_db)?;
+    let district_report = import_districts(&txn, districts, crs, dry_run, now).await?;
+    let street_report = import_streets(&txn, streets, crs, dry_run, now).await?;
+    finish(txn, dry_run).await?;
+    Ok((district_report, street_report))
+}
+
+async fn import_districts(
+    txn: &impl ConnectionTrait,
+    input: impl Read,
+    crs: Crs,
+    dry_run: bool,
+    now: DateTime<Utc>,
+) -> Result<ImportReport, AppError> {
+    let mut rows = CsvRows::open(input, &["code", "name"])?;
+    let mut report = ImportReport {
+        dry_run,
+        ..ImportReport::default()
+    };
+    while let Some((line, row)) = rows.next(&mut report) {
+        let code = row.text("code");
+        let name = row.text("name");
+        if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) || name.is_empty() {
+            report.rejected.push(RowProblem {
+                line,
+                reason: format!("invalid district code {code:?} or empty name"),
+            });
+            continue;
+        }
+        let point = row.point_with_prefix("centroid", crs);
+        let model = district::ActiveModel {
+            code: Set(code.to_owned()),
+            name: Set(name.to_owned()),
+            population_10k: Set(row.number_with_prefix("population")),
+            birth_rate_permille: Set(row.number_with_prefix("birth_rate")),
+            latitude: Set(point.map(|p| p.latitude)),
+            longitude: Set(point.map(|p| p.longitude)),
+            updated_at: Set(now),
+        };
+        upsert(
+            txn,
+            district::Entity::find_by_id(code.to_owned()),
+            model,
+            &mut report,
+        )
+        .await?;
+    }
+    Ok(report)
+}
+
+async fn import_streets(
+    txn: &impl ConnectionTrait,
+    input: impl Read,
+    crs: Crs,
+    dry_run: bool,
+    now: DateTime<Utc>,
+) -> Result<ImportReport, AppError> {
+    let mut rows = CsvRows::open(input, &["mca_code", "name", "district_code"])?;
+    let mut report = ImportReport {
+        dry_run,
+        ..ImportReport::default()
+    };
+    while let Some((line, row)) = rows.next(&mut report) {
+        let code = row.text("mca_code");
+        let district_code = row.text("district_code");
+        let name = row.text("name");
+        if code.is_empty() || name.is_empty() {
+            report.rejected.push(RowProblem {
+                line,
+                reason: "empty street code or name".to_owned(),
+            });
+            continue;
+        }
+        let district_exists = district::Entity::find_by_id(district_code.to_owned())
+            .one(txn)
+            .await
+            .map_err(AppError::from_db)?
+            .is_some();
+        if !district_exists {
+            report.rejected.push(RowProblem {
+                line,
+                reason: format!("unknown district code {district_code:?}"),
+            });
+            continue;
+        }
+        // Not every street has a known seat; those rows keep no point.
+        let point = row.point_with_prefix("seat", crs);
+        let stats_code = Some(row.text("stats2023_code"))
+            .filter(|value| !value.is_empty())
+            .map(str::to_owned);
+        let model = street::ActiveModel {
+            mca_code: Set(code.to_owned()),
+            stats_code: Set(stats_code),
+            name: Set(name.to_owned()),
+            district_code: Set(district_code.to_owned()),
+            latitude: Set(point.map(|p| p.latitude)),
+            longitude: Set(point.map(|p| p.longitude)),
+            updated_at: Set(now),
+        };
+        upsert(
+            txn,
+            street::Entity::find_by_id(code.to_owned()),
+            model,
+            &mut report,
+        )
+        .await?;
+    }
+    Ok(report)
+}
+
+/// Inserts `model`, or updates the row that `existing` finds.
+async fn upsert<E, A>(
+    txn: &impl ConnectionTrait,
+    existing: sea_orm::Select<E>,
+    model: A,
+    report: &mut ImportReport,
+) -> Result<(), AppError>
+where
+    E: EntityTrait,
+    A: ActiveModelTrait<Entity = E> + sea_orm::ActiveModelBehavior + Send,
+    E::Model: sea_orm::IntoActiveModel<A>,
+{
+    if existing
+        .one(txn)
+        .await
+        .map_err(AppError::from_db)?
+        .is_some()
+    {
+        model.update(txn).await.map_err(AppError::from_db)?;
+        report.updated += 1;
+    } else {
+        model.insert(txn).await.map_err(AppError::from_db)?;
+        report.inserted += 1;
+    }
+    Ok(())
+}
+
+/// Commits, or rolls back a dry run.
+async fn finish(txn: sea_orm::DatabaseTransaction, dry_run: bool) -> Result<(), AppError> {
+    if dry_run {
+        txn.rollback().await.map_err(AppError::from_db)
+    } else {
+        txn.commit().await.map_err(AppError::from_db)
+    }
+}
+
+/// CSV rows read by header name.
+struct CsvRows<R> {
+    reader: csv::Reader<R>,
+    headers: csv::StringRecord,
+    index: u64,
+}
+
+struct CsvRow<'a> {
+    headers: &'a csv::StringRecord,
+    record: csv::StringRecord,
+}
+
+impl<R: Read> CsvRows<R> {
+    fn open(input: R, required: &[&str]) -> Result<Self, AppError> {
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
+        let headers = reader
+            .headers()
+            .map_err(|error| AppError::BadRequest {
+                detail: format!("cannot read the header row: {error}"),
+            })?
+            .clone();
+        for name in required {
+            if !headers.iter().any(|header| header.trim() == *name) {
+                return Err(AppError::invalid(name, "missing column"));
+            }
+        }
+        Ok(Self {
+            reader,
+            headers,
+            index: 0,
+        })
+    }
+
+    /// Returns the next readable row and its line number; unreadable rows
+    /// are reported and skipped.
+    fn next(&mut self, report: &mut ImportReport) -> Option<(u64, CsvRow<'_>)> {
+        loop {
+            let mut record = csv::StringRecord::new();
+            self.index += 1;
+            let line = self.index + 1;
+            match self.reader.read_record(&mut record) {
+                Ok(false) => return None,
+                Ok(true) => {
+                    return Some((
+                        line,
+                        CsvRow {
+                            headers: &self.headers,
+                            record,
+                        },
+                    ));
+                }
+                Err(error) => report.rejected.push(RowProblem {
+                    line,
+                    reason: format!("unreadable row: {error}"),
+                }),
+            }
+        }
+    }
+}
+
+impl CsvRow<'_> {
+    fn text(&self, column: &str) -> &str {
+        self.headers
+            .iter()
+            .position(|header| header.trim() == column)
+            .and_then(|index| self.record.get(index))
+            .map_or("", str::trim)
+    }
+
+    /// Returns the first column whose name starts with `prefix`, as a number.
+    fn number_with_prefix(&self, prefix: &str) -> Option<f64> {
+        let index = self
+            .headers
+            .iter()
+            .position(|header| header.starts_with(prefix))?;
+        self.record.get(index)?.trim().parse().ok()
+    }
+
+    /// Returns the point in columns `<prefix>_lng_…` and `<prefix>_lat_…`,
+    /// converted from `crs` to WGS-84; `None` when either is empty or invalid.
+    fn point_with_prefix(&self, prefix: &str, crs: Crs) -> Option<GeoPoint> {
+        let longitude = self.number_with_prefix(&format!("{prefix}_lng"))?;
+        let latitude = self.number_with_prefix(&format!("{prefix}_lat"))?;
+        GeoPoint::new(latitude, longitude)
+            .ok()
+            .map(|point| point.to_wgs84(crs))
+    }
+}

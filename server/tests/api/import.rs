@@ -1,0 +1,224 @@
+//! Importing the real Nanjing reference data and malformed files.
+
+use std::path::PathBuf;
+
+use app::domain::import::{self, PlaceImportOptions};
+use app::entity::{district, place, street};
+use app::geo::{Crs, GeoPoint};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+use crate::helpers::{Backend, TestApp};
+use crate::on_both_backends;
+
+/// The Nanjing reference data, read in place and never copied into the
+/// repository. `NINGYU_NANJING_DATA` overrides the default location beside
+/// the repository.
+fn nanjing_data() -> PathBuf {
+    std::env::var_os("NINGYU_NANJING_DATA").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/nanjing"),
+        PathBuf::from,
+    )
+}
+
+fn open(name: &str) -> std::fs::File {
+    let path = nanjing_data().join(name);
+    std::fs::File::open(&path)
+        .unwrap_or_else(|error| panic!("cannot open {}: {error}", path.display()))
+}
+
+fn gcj02(source: &str, dry_run: bool) -> PlaceImportOptions {
+    PlaceImportOptions {
+        crs: Crs::Gcj02,
+        source: source.to_owned(),
+        dry_run,
+    }
+}
+
+async fn nanjing_files_import_with_expected_counts(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let now = chrono::Utc::now();
+
+    let (districts, streets) = import::import_regions_csv(
+        &app.db,
+        open("districts.csv"),
+        open("streets.csv"),
+        Crs::Gcj02,
+        false,
+        now,
+    )
+    .await
+    .expect("regions import");
+    let places = import::import_places_csv(
+        &app.db,
+        open("places-amap2018-gcj02.csv"),
+        &gcj02("amap2018", false),
+        now,
+    )
+    .await
+    .expect("places import");
+
+    assert_eq!(districts.inserted, 11, "districts: {districts:?}");
+    assert!(districts.rejected.is_empty(), "{:?}", districts.rejected);
+    assert_eq!(streets.inserted, 101, "streets: {:?}", streets.rejected);
+    assert_eq!(places.inserted, 1355, "places: {:?}", places.rejected);
+    assert!(places.rejected.is_empty(), "{:?}", places.rejected);
+    assert_eq!(
+        places.warnings.len(),
+        1,
+        "the row with 南京市 as district: {:?}",
+        places.warnings
+    );
+    assert!(places.warnings[0].reason.contains("南京市"));
+
+    assert_eq!(
+        district::Entity::find()
+            .count(&app.db)
+            .await
+            .expect("count"),
+        11
+    );
+    assert_eq!(
+        street::Entity::find().count(&app.db).await.expect("count"),
+        101
+    );
+    let imported = place::Entity::find()
+        .filter(place::Column::IsDemo.eq(false))
+        .count(&app.db)
+        .await
+        .expect("count");
+    assert_eq!(imported, 1355);
+}
+on_both_backends!(nanjing_files_import_with_expected_counts);
+
+async fn reimport_updates_instead_of_duplicating(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let now = chrono::Utc::now();
+    let options = gcj02("amap2018", false);
+    import::import_places_csv(&app.db, open("places-amap2018-gcj02.csv"), &options, now)
+        .await
+        .expect("first import");
+
+    let again =
+        import::import_places_csv(&app.db, open("places-amap2018-gcj02.csv"), &options, now)
+            .await
+            .expect("second import");
+
+    assert_eq!(again.inserted, 0);
+    assert_eq!(again.updated, 1355);
+    let imported = place::Entity::find()
+        .filter(place::Column::IsDemo.eq(false))
+        .count(&app.db)
+        .await
+        .expect("count");
+    assert_eq!(imported, 1355);
+}
+on_both_backends!(reimport_updates_instead_of_duplicating);
+
+async fn dry_run_counts_but_writes_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+
+    let report = import::import_places_csv(
+        &app.db,
+        open("places-amap2018-gcj02.csv"),
+        &gcj02("amap2018", true),
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("dry run");
+
+    assert!(report.dry_run);
+    assert_eq!(report.inserted, 1355);
+    let imported = place::Entity::find()
+        .filter(place::Column::IsDemo.eq(false))
+        .count(&app.db)
+        .await
+        .expect("count");
+    assert_eq!(imported, 0, "a dry run leaves the database unchanged");
+}
+on_both_backends!(dry_run_counts_but_writes_nothing);
+
+#[tokio::test]
+async fn bad_rows_are_reported_by_line() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let csv = "\
+category,name,address,district,lng_gcj02,lat_gcj02
+kindergarten,好孩子幼儿园,中山路1号,鼓楼区,118.7836,32.0395
+kindergarten,,无名路,鼓楼区,118.78,32.04
+swimming_pool,游泳馆,某路,鼓楼区,118.78,32.04
+kindergarten,坐标错误幼儿园,某路,鼓楼区,abc,32.04
+kindergarten,越界幼儿园,某路,鼓楼区,118.78,95
+kindergarten,\"带,逗号的\"幼儿园,\"汉中路1号,2楼\",鼓楼区,118.78,32.04
+";
+
+    let report = import::import_places_csv(
+        &app.db,
+        csv.as_bytes(),
+        &gcj02("test", false),
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("import runs");
+
+    let lines: Vec<(u64, &str)> = report
+        .rejected
+        .iter()
+        .map(|row| (row.line, row.reason.as_str()))
+        .collect();
+    assert_eq!(report.inserted, 2, "first and last rows: {lines:?}");
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert_eq!(lines[0].0, 3);
+    assert!(lines[0].1.contains("name is empty"));
+    assert_eq!(lines[1].0, 4);
+    assert!(lines[1].1.contains("unknown kind"));
+    assert_eq!(lines[2].0, 5);
+    assert!(lines[2].1.contains("longitude"));
+    assert_eq!(lines[3].0, 6);
+    assert!(lines[3].1.contains("latitude"));
+}
+
+#[tokio::test]
+async fn imported_points_are_stored_in_wgs84() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let csv = "kind,name,lng,lat\ncommunity_room,测试亲子室,118.7836,32.0395\n";
+
+    import::import_places_csv(
+        &app.db,
+        csv.as_bytes(),
+        &gcj02("test", false),
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("import runs");
+
+    let row = place::Entity::find()
+        .filter(place::Column::Name.eq("测试亲子室"))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("imported row");
+    assert_eq!(row.source_crs, "gcj02");
+    assert_eq!(
+        (row.source_latitude, row.source_longitude),
+        (32.0395, 118.7836)
+    );
+    let stored = GeoPoint::new(row.latitude, row.longitude).expect("valid point");
+    let expected_wgs84 = GeoPoint::new(32.0415, 118.7784).expect("valid point");
+    assert!(stored.distance_m(expected_wgs84) < 60.0, "{stored:?}");
+}
+
+#[tokio::test]
+async fn missing_column_fails_the_whole_import() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let csv = "kind,name,lat\ncommunity_room,缺经度,32.0\n";
+
+    let error = import::import_places_csv(
+        &app.db,
+        csv.as_bytes(),
+        &gcj02("test", false),
+        chrono::Utc::now(),
+    )
+    .await
+    .expect_err("no longitude column");
+
+    assert_eq!(error.code(), "invalid");
+}

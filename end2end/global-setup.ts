@@ -1,5 +1,5 @@
-// Starts the real Ningyu server on a free port with a fresh SQLite database
-// and the demo data, and waits until it is ready.
+// Starts the real Ningyu server on a free port with a fresh SQLite database,
+// the demo data and the stand-in portal, and waits until it is ready.
 import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -40,6 +40,7 @@ async function waitUntilReady(url: string, deadlineMs: number): Promise<void> {
 
 export default async function globalSetup(): Promise<void> {
   const port = await freePort();
+  const portalPort = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "ningyu-e2e-"));
   const binary = process.env.NINGYU_BIN ?? join(repo, "target", "debug", "ningyu");
   const server = spawn(binary, ["serve"], {
@@ -51,6 +52,8 @@ export default async function globalSetup(): Promise<void> {
       NINGYU_DEMO_DATA: "true",
       NINGYU_SITE_ROOT: join(repo, "target", "site"),
       NINGYU_LOG: "warn",
+      NINGYU_DEV_PORTAL: "on",
+      NINGYU_DEV_PORTAL_LISTEN: `127.0.0.1:${portalPort}`,
       DATABASE_URL: "",
     },
     stdio: ["ignore", "inherit", "inherit"],

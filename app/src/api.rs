@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{Page, PlaceDetail, PlaceSummary};
+use crate::model::{Page, PlaceDetail, PlaceSummary, Viewer};
 
 #[cfg(feature = "ssr")]
 mod support {
@@ -19,6 +19,19 @@ mod support {
             tracing::error!("AppState is missing from the server function context");
             AppError::Internal
         })
+    }
+
+    /// Returns the signed-in viewer of the request being served, which the
+    /// server's session middleware put into the request's extensions.
+    pub fn viewer() -> Option<crate::model::Viewer> {
+        use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<crate::model::Viewer>().cloned())
+    }
+
+    /// Returns the viewer, or `Unauthenticated` (401) when signed out.
+    #[allow(dead_code, reason = "used by the family server functions")]
+    pub fn require_viewer() -> Result<crate::model::Viewer, AppError> {
+        viewer().ok_or(AppError::Unauthenticated)
     }
 
     /// Sets the response status from an error before handing the result on,
@@ -43,7 +56,7 @@ mod support {
 }
 
 #[cfg(feature = "ssr")]
-pub use support::set_status;
+pub use support::{set_status, viewer};
 
 /// Lists the first page of places.
 #[server(prefix = "/sfn", endpoint = "list_places")]
@@ -61,4 +74,10 @@ pub async fn get_place(id: i64) -> Result<PlaceDetail, AppError> {
 
     let state = support::state()?;
     support::with_status(places::get_place(&state.db, id, chrono::Utc::now()).await)
+}
+
+/// Returns the signed-in person, or `None` when signed out.
+#[server(prefix = "/sfn", endpoint = "current_viewer")]
+pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
+    Ok(support::viewer())
 }

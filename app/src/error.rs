@@ -16,6 +16,9 @@ pub enum AppError {
     /// fields, a body that is too large. Maps to 400.
     #[error("bad request: {detail}")]
     BadRequest { detail: String },
+    /// The request body is larger than the server accepts. Maps to 413.
+    #[error("request body too large")]
+    TooLarge,
     /// The caller is not signed in. Maps to 401.
     #[error("unauthenticated")]
     Unauthenticated,
@@ -50,6 +53,7 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             Self::BadRequest { .. } => 400,
+            Self::TooLarge => 413,
             Self::Unauthenticated => 401,
             Self::Forbidden => 403,
             Self::NotFound => 404,
@@ -65,6 +69,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::BadRequest { .. } => "bad_request",
+            Self::TooLarge => "too_large",
             Self::Unauthenticated => "unauthenticated",
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
@@ -83,6 +88,7 @@ impl AppError {
 
         match self {
             Self::BadRequest { .. } => td_string!(locale, error_bad_request),
+            Self::TooLarge => td_string!(locale, error_too_large),
             Self::Unauthenticated => td_string!(locale, error_unauthenticated),
             Self::Forbidden => td_string!(locale, error_forbidden),
             Self::NotFound => td_string!(locale, error_not_found),
@@ -181,6 +187,7 @@ mod tests {
                 },
                 400,
             ),
+            (AppError::TooLarge, 413),
             (AppError::Unauthenticated, 401),
             (AppError::Forbidden, 403),
             (AppError::NotFound, 404),

@@ -20,6 +20,7 @@ pub mod model;
 pub mod pages;
 pub mod prefs;
 pub mod time;
+pub mod validate;
 
 #[cfg(feature = "ssr")]
 pub mod db;

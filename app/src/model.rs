@@ -153,3 +153,123 @@ mod tests {
         }
     }
 }
+
+/// A role granted to an account. Every account is also a guardian of its
+/// own family, which needs no grant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "role", rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum Role {
+    /// Staff of one community room or provider.
+    RoomStaff { place_id: i64 },
+    /// Administrator of one district, by its six-digit code.
+    DistrictAdmin { district_code: String },
+    /// Administrator of the whole city.
+    CityAdmin,
+}
+
+/// The signed-in person, as pages and API handlers see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Viewer {
+    pub account_id: i64,
+    pub display_name: String,
+    pub roles: Vec<Role>,
+}
+
+impl Viewer {
+    /// Returns whether the viewer may manage the room `place_id`.
+    pub fn is_staff_of(&self, place_id: i64) -> bool {
+        self.roles.iter().any(|role| match role {
+            Role::RoomStaff { place_id: id } => *id == place_id,
+            Role::CityAdmin => true,
+            Role::DistrictAdmin { .. } => false,
+        })
+    }
+
+    /// Returns whether the viewer administers the whole city.
+    pub fn is_city_admin(&self) -> bool {
+        self.roles.contains(&Role::CityAdmin)
+    }
+
+    /// Returns whether the viewer administers `district_code` or the city.
+    pub fn administers_district(&self, district_code: &str) -> bool {
+        self.roles.iter().any(|role| match role {
+            Role::DistrictAdmin {
+                district_code: code,
+            } => code == district_code,
+            Role::CityAdmin => true,
+            Role::RoomStaff { .. } => false,
+        })
+    }
+}
+
+/// Version of the notice on processing children's information that a
+/// guardian accepts when adding a child. Change it with the notice text.
+pub const CHILD_NOTICE_VERSION: &str = "2026-12-04";
+
+/// How the viewer relates to a child.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "relation", rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum ChildRelation {
+    /// The viewer is the child's guardian.
+    Guardian,
+    /// The viewer is a carer invited by the guardian named here.
+    Carer { guardian_name: String },
+}
+
+/// A child as the family (or an invited carer) sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ChildView {
+    pub id: i64,
+    pub display_name: String,
+    pub birth_date: chrono::NaiveDate,
+    /// Whole months of age today in Nanjing.
+    pub age_months: u32,
+    /// Allergies and needs; sensitive.
+    pub care_notes: Option<String>,
+    #[serde(flatten)]
+    pub relation: ChildRelation,
+}
+
+/// A carer who may act for some of the family's children.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CarerView {
+    pub account_id: i64,
+    pub display_name: String,
+    /// Ids and names of the children the carer may act for.
+    pub children: Vec<(i64, String)>,
+    pub since: DateTime<Utc>,
+}
+
+/// An invitation that has not been accepted, revoked or expired yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct InvitationView {
+    pub id: i64,
+    pub children: Vec<String>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Everything the family page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct FamilyOverview {
+    /// The viewer's own children.
+    pub children: Vec<ChildView>,
+    /// Children of other families the viewer cares for.
+    pub cared_for: Vec<ChildView>,
+    pub carers: Vec<CarerView>,
+    pub invitations: Vec<InvitationView>,
+}
+
+/// A new invitation; the code is shown once and stored only as a hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NewInvitation {
+    pub code: String,
+    pub expires_at: DateTime<Utc>,
+}

@@ -59,12 +59,64 @@ pub fn current_text_size() -> TextSize {
 
 /// Returns `target` when it is a same-site path (one leading `/`, no
 /// backslash, no scheme), else `/`. Used for every post-action redirect.
+///
+/// The check also applies to the target percent-decoded once and twice, so
+/// that `/%2F/other.example` and its double encoding, which some servers
+/// and proxies decode on the way, are refused too.
 pub fn safe_return_path(target: &str) -> &str {
-    let is_path = target.starts_with('/')
+    let mut decoded = target.to_owned();
+    for _ in 0..3 {
+        if !is_same_site_path(&decoded) {
+            return "/";
+        }
+        let next = percent_decode(&decoded);
+        if next == decoded {
+            break;
+        }
+        decoded = next;
+    }
+    if target.len() > MAX_RETURN_PATH {
+        "/"
+    } else {
+        target
+    }
+}
+
+/// Longest return path kept, in bytes.
+const MAX_RETURN_PATH: usize = 1000;
+
+fn is_same_site_path(target: &str) -> bool {
+    target.starts_with('/')
         && !target.starts_with("//")
         && !target.contains('\\')
-        && !target.chars().any(char::is_control);
-    if is_path { target } else { "/" }
+        && !target.chars().any(char::is_control)
+}
+
+/// Decodes `%XX` escapes; invalid escapes and non-UTF-8 results stay as
+/// they are.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'%'
+            && let (Some(high), Some(low)) = (
+                bytes
+                    .get(index + 1)
+                    .and_then(|b| char::from(*b).to_digit(16)),
+                bytes
+                    .get(index + 2)
+                    .and_then(|b| char::from(*b).to_digit(16)),
+            )
+        {
+            out.push(u8::try_from(high * 16 + low).unwrap_or(b'%'));
+            index += 3;
+        } else {
+            out.push(bytes[index]);
+            index += 1;
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
 }
 
 #[cfg(test)]
@@ -99,6 +151,18 @@ mod tests {
             ("https://other.example", "/"),
             ("places", "/"),
             ("/a\nb", "/"),
+            ("/%2F/other.example", "/"),
+            ("/%2f%2fother.example", "/"),
+            ("%2F%2Fother.example", "/"),
+            ("/%5Cother.example", "/"),
+            ("/%255Cother.example", "/"),
+            ("/%252F%252Fother.example", "/"),
+            ("https%3A%2F%2Fother.example", "/"),
+            ("/bookings?x=1", "/bookings?x=1"),
+            (
+                "/search?q=%E6%89%98%E8%82%B2",
+                "/search?q=%E6%89%98%E8%82%B2",
+            ),
         ];
         for (target, expected) in cases {
             assert_eq!(safe_return_path(target), expected, "target {target:?}");

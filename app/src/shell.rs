@@ -7,7 +7,7 @@ use leptos_router::{SsrMode, path};
 
 use crate::components::{Footer, Header};
 use crate::i18n::{I18nContextProvider, t_string, use_i18n};
-use crate::pages::{HomePage, NotFoundPage, PlacePage, SettingsPage};
+use crate::pages::{AccountPage, HomePage, NotFoundPage, PlacePage, SettingsPage, SignInPage};
 use crate::prefs::{TextSize, current_text_size};
 
 /// Renders the whole HTML document on the server.
@@ -53,6 +53,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                         <Route path=path!("/places/:id") view=PlacePage ssr=SsrMode::Async />
                         <Route path=path!("/settings") view=SettingsPage />
+                        <Route path=path!("/sign-in") view=SignInPage />
+                        <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                     </Routes>
                 </main>
                 <Footer />

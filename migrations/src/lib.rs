@@ -5,6 +5,8 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261204_000001_places_and_sessions;
 mod m20261204_000002_regions_and_import_keys;
+mod m20261204_000003_accounts_and_sign_in;
+mod m20261204_000004_families;
 
 /// Runs Ningyu's migrations in order.
 pub struct Migrator;
@@ -15,6 +17,8 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261204_000001_places_and_sessions::Migration),
             Box::new(m20261204_000002_regions_and_import_keys::Migration),
+            Box::new(m20261204_000003_accounts_and_sign_in::Migration),
+            Box::new(m20261204_000004_families::Migration),
         ]
     }
 }

@@ -21,6 +21,49 @@ pub enum Command {
     /// Import places, districts or streets from files.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Manage accounts and roles.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Run only the stand-in city portal, for development: an OpenID
+    /// Connect provider with demo citizens, on loopback.
+    DevPortal {
+        /// Loopback address to listen on.
+        #[arg(long, default_value = "127.0.0.1:3002")]
+        listen: std::net::SocketAddr,
+        /// Client id to register.
+        #[arg(long, default_value = "ningyu-dev")]
+        client_id: String,
+        /// Client secret to register.
+        #[arg(long, env = "NINGYU_DEV_PORTAL_CLIENT_SECRET")]
+        client_secret: String,
+        /// Redirect URI to register, for example http://127.0.0.1:3000/auth/callback.
+        #[arg(long)]
+        redirect_uri: String,
+        /// Address to return to after signing out.
+        #[arg(long)]
+        post_logout_redirect_uri: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Grant a role to the account with a portal subject. The account is
+    /// created when the citizen has not signed in yet, so this also makes
+    /// the first city administrator.
+    Grant {
+        /// The citizen's subject at the portal (the `sub` claim).
+        #[arg(long)]
+        subject: String,
+        /// city-admin, district-admin or room-staff.
+        #[arg(long)]
+        role: String,
+        /// Six-digit district code, for district-admin.
+        #[arg(long)]
+        district: Option<String>,
+        /// Place id of the room, for room-staff.
+        #[arg(long)]
+        place: Option<i64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use secrecy::SecretString;
+use url::Url;
 
 /// Format of log lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +45,69 @@ pub struct Config {
     pub log_filter: String,
     /// `NINGYU_LOG_FORMAT`: `text` or `json`.
     pub log_format: LogFormat,
+    /// `NINGYU_PUBLIC_URL`: the URL at which browsers reach Ningyu, without
+    /// a trailing slash; `http://` plus the listen address when unset.
+    pub public_url: Option<Url>,
+    /// Sign-in settings.
+    pub auth: AuthConfig,
+}
+
+/// How citizens sign in.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// The portal's OpenID Connect settings; `None` when sign-in is off or
+    /// when the stand-in portal provides them at start-up.
+    pub oidc: Option<OidcConfig>,
+    /// `NINGYU_DEV_PORTAL=on`: address of the stand-in portal
+    /// (`NINGYU_DEV_PORTAL_LISTEN`, loopback only).
+    pub dev_portal: Option<SocketAddr>,
+    /// `NINGYU_SESSION_HOURS`: lifetime of a web session.
+    pub session_lifetime: Duration,
+    /// `NINGYU_OIDC_LEEWAY_SECS`: allowed clock difference with the portal.
+    pub leeway: Duration,
+    /// `NINGYU_OIDC_SCOPES`: space-separated scopes to ask for.
+    pub scopes: String,
+    /// Claim names for the citizen's details.
+    pub claims: ClaimNames,
+    /// `NINGYU_SIGN_IN_PER_MINUTE`: sign-in requests allowed per client
+    /// address per minute.
+    pub sign_in_per_minute: std::num::NonZeroU32,
+}
+
+/// Names of the ID token or userinfo claims that carry a citizen's details.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimNames {
+    /// `NINGYU_OIDC_CLAIM_SUBJECT`, default `sub`.
+    pub subject: String,
+    /// `NINGYU_OIDC_CLAIM_NAME`, default `name`.
+    pub name: String,
+    /// `NINGYU_OIDC_CLAIM_MOBILE`, default `phone_number`.
+    pub mobile: String,
+    /// `NINGYU_OIDC_CLAIM_VERIFIED`, default `real_name_verified`.
+    pub verified: String,
+}
+
+/// Where the portal is and who Ningyu is to it.
+#[derive(Debug, Clone)]
+pub struct OidcConfig {
+    /// `NINGYU_OIDC_ISSUER`: the `iss` of its ID tokens.
+    pub issuer: String,
+    /// `NINGYU_OIDC_DISCOVERY_URL`: fills the endpoints not given below.
+    pub discovery_url: Option<Url>,
+    /// `NINGYU_OIDC_AUTHORIZE_URL`.
+    pub authorize_url: Option<Url>,
+    /// `NINGYU_OIDC_TOKEN_URL`.
+    pub token_url: Option<Url>,
+    /// `NINGYU_OIDC_USERINFO_URL`.
+    pub userinfo_url: Option<Url>,
+    /// `NINGYU_OIDC_JWKS_URL`.
+    pub jwks_url: Option<Url>,
+    /// `NINGYU_OIDC_END_SESSION_URL`.
+    pub end_session_url: Option<Url>,
+    /// `NINGYU_OIDC_CLIENT_ID`.
+    pub client_id: String,
+    /// `NINGYU_OIDC_CLIENT_SECRET`.
+    pub client_secret: SecretString,
 }
 
 /// A configuration value that is missing or does not parse.
@@ -125,6 +189,17 @@ impl Config {
             }
         };
 
+        let public_url = parse_url(&get, "NINGYU_PUBLIC_URL")?;
+        if let Some(url) = &public_url
+            && (url.path() != "/" || url.query().is_some())
+        {
+            return Err(ConfigError {
+                variable: "NINGYU_PUBLIC_URL",
+                expected: "a URL without a path, such as https://ningyu.example.cn",
+            });
+        }
+        let auth = auth_config(&get)?;
+
         Ok(Self {
             listen,
             data_dir,
@@ -136,7 +211,18 @@ impl Config {
             max_body_bytes,
             log_filter,
             log_format,
+            public_url,
+            auth,
         })
+    }
+
+    /// Returns the URL at which browsers reach Ningyu, without a trailing
+    /// slash, given the address the server actually bound.
+    pub fn public_base(&self, bound: SocketAddr) -> String {
+        match &self.public_url {
+            Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+            None => format!("http://{bound}"),
+        }
     }
 
     /// Returns whether the database is the embedded SQLite one.
@@ -144,6 +230,129 @@ impl Config {
         use secrecy::ExposeSecret;
 
         self.database_url.expose_secret().starts_with("sqlite:")
+    }
+}
+
+fn auth_config(get: &impl Fn(&str) -> Option<String>) -> Result<AuthConfig, ConfigError> {
+    let dev_portal_on = parse_bool(get, "NINGYU_DEV_PORTAL")?.unwrap_or(false);
+    let dev_portal = if dev_portal_on {
+        let listen: SocketAddr = parse(
+            get,
+            "NINGYU_DEV_PORTAL_LISTEN",
+            "a loopback socket address such as 127.0.0.1:3002",
+        )?
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 3002)));
+        if !listen.ip().is_loopback() {
+            return Err(ConfigError {
+                variable: "NINGYU_DEV_PORTAL_LISTEN",
+                expected: "a loopback address: the stand-in portal never serves other machines",
+            });
+        }
+        Some(listen)
+    } else {
+        None
+    };
+
+    let oidc = match get("NINGYU_OIDC_CLIENT_ID") {
+        None => None,
+        Some(_) if dev_portal.is_some() => {
+            return Err(ConfigError {
+                variable: "NINGYU_DEV_PORTAL",
+                expected: "off when NINGYU_OIDC_CLIENT_ID names a real portal",
+            });
+        }
+        Some(client_id) => {
+            let client_secret = get("NINGYU_OIDC_CLIENT_SECRET").ok_or(ConfigError {
+                variable: "NINGYU_OIDC_CLIENT_SECRET",
+                expected: "the client secret issued by the portal",
+            })?;
+            let issuer = get("NINGYU_OIDC_ISSUER").ok_or(ConfigError {
+                variable: "NINGYU_OIDC_ISSUER",
+                expected: "the portal's issuer identifier, the `iss` of its ID tokens",
+            })?;
+            let config = OidcConfig {
+                issuer,
+                discovery_url: parse_url(get, "NINGYU_OIDC_DISCOVERY_URL")?,
+                authorize_url: parse_url(get, "NINGYU_OIDC_AUTHORIZE_URL")?,
+                token_url: parse_url(get, "NINGYU_OIDC_TOKEN_URL")?,
+                userinfo_url: parse_url(get, "NINGYU_OIDC_USERINFO_URL")?,
+                jwks_url: parse_url(get, "NINGYU_OIDC_JWKS_URL")?,
+                end_session_url: parse_url(get, "NINGYU_OIDC_END_SESSION_URL")?,
+                client_id,
+                client_secret: SecretString::from(client_secret),
+            };
+            if config.discovery_url.is_none() {
+                for (variable, value) in [
+                    ("NINGYU_OIDC_AUTHORIZE_URL", &config.authorize_url),
+                    ("NINGYU_OIDC_TOKEN_URL", &config.token_url),
+                    ("NINGYU_OIDC_JWKS_URL", &config.jwks_url),
+                ] {
+                    if value.is_none() {
+                        return Err(ConfigError {
+                            variable,
+                            expected: "a URL, required when NINGYU_OIDC_DISCOVERY_URL is unset",
+                        });
+                    }
+                }
+            }
+            Some(config)
+        }
+    };
+
+    let session_hours = parse_in_range(
+        get,
+        "NINGYU_SESSION_HOURS",
+        "hours from 1 to 2160",
+        1..=2160,
+        720,
+    )?;
+    let leeway_secs = parse_in_range(
+        get,
+        "NINGYU_OIDC_LEEWAY_SECS",
+        "seconds from 0 to 60",
+        0..=60,
+        30,
+    )?;
+    let sign_in_per_minute = parse_in_range(
+        get,
+        "NINGYU_SIGN_IN_PER_MINUTE",
+        "a whole number from 1 to 10000",
+        1..=10_000,
+        30,
+    )?;
+    let claim = |variable: &str, default: &str| get(variable).unwrap_or_else(|| default.to_owned());
+    Ok(AuthConfig {
+        oidc,
+        dev_portal,
+        session_lifetime: Duration::from_secs(session_hours * 3600),
+        sign_in_per_minute: std::num::NonZeroU32::new(sign_in_per_minute)
+            .unwrap_or(std::num::NonZeroU32::MIN),
+        leeway: Duration::from_secs(leeway_secs),
+        scopes: get("NINGYU_OIDC_SCOPES").unwrap_or_else(|| "openid profile phone".to_owned()),
+        claims: ClaimNames {
+            subject: claim("NINGYU_OIDC_CLAIM_SUBJECT", "sub"),
+            name: claim("NINGYU_OIDC_CLAIM_NAME", "name"),
+            mobile: claim("NINGYU_OIDC_CLAIM_MOBILE", "phone_number"),
+            verified: claim("NINGYU_OIDC_CLAIM_VERIFIED", "real_name_verified"),
+        },
+    })
+}
+
+/// Parses an `http://` or `https://` URL when the variable is set.
+fn parse_url(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+) -> Result<Option<Url>, ConfigError> {
+    let Some(url) = parse::<Url>(get, variable, "an http:// or https:// URL")? else {
+        return Ok(None);
+    };
+    if matches!(url.scheme(), "http" | "https") && url.host().is_some() {
+        Ok(Some(url))
+    } else {
+        Err(ConfigError {
+            variable,
+            expected: "an http:// or https:// URL",
+        })
     }
 }
 
@@ -236,6 +445,11 @@ mod tests {
             ("NINGYU_DEMO_DATA", "maybe"),
             ("NINGYU_MAX_BODY_BYTES", "-1"),
             ("NINGYU_LOG_FORMAT", "xml"),
+            ("NINGYU_PUBLIC_URL", "ftp://example.cn"),
+            ("NINGYU_PUBLIC_URL", "https://example.cn/ningyu"),
+            ("NINGYU_DEV_PORTAL", "sometimes"),
+            ("NINGYU_OIDC_LEEWAY_SECS", "120"),
+            ("NINGYU_SESSION_HOURS", "0"),
         ];
         for (variable, value) in cases {
             let error = config_from(&[(variable, value)]).expect_err(variable);
@@ -246,6 +460,58 @@ mod tests {
                     .starts_with(&format!("invalid {variable}: expected"))
             );
         }
+    }
+
+    #[test]
+    fn dev_portal_needs_an_explicit_setting_and_loopback() {
+        let config = config_from(&[]).expect("valid");
+        assert_eq!(config.auth.dev_portal, None);
+        assert!(config.auth.oidc.is_none());
+
+        let config = config_from(&[("NINGYU_DEV_PORTAL", "on")]).expect("valid");
+        assert_eq!(
+            config.auth.dev_portal,
+            Some(SocketAddr::from(([127, 0, 0, 1], 3002)))
+        );
+
+        let error = config_from(&[
+            ("NINGYU_DEV_PORTAL", "on"),
+            ("NINGYU_DEV_PORTAL_LISTEN", "0.0.0.0:3002"),
+        ])
+        .expect_err("public address");
+        assert_eq!(error.variable, "NINGYU_DEV_PORTAL_LISTEN");
+
+        let error = config_from(&[
+            ("NINGYU_DEV_PORTAL", "on"),
+            ("NINGYU_OIDC_CLIENT_ID", "ningyu"),
+        ])
+        .expect_err("both portals");
+        assert_eq!(error.variable, "NINGYU_DEV_PORTAL");
+    }
+
+    #[test]
+    fn portal_settings_name_what_is_missing() {
+        let error = config_from(&[("NINGYU_OIDC_CLIENT_ID", "ningyu")]).expect_err("no secret");
+        assert_eq!(error.variable, "NINGYU_OIDC_CLIENT_SECRET");
+
+        let base = [
+            ("NINGYU_OIDC_CLIENT_ID", "ningyu"),
+            ("NINGYU_OIDC_CLIENT_SECRET", "s3cret-value"),
+            ("NINGYU_OIDC_ISSUER", "https://portal.example.cn"),
+        ];
+        let error = config_from(&base).expect_err("no endpoints");
+        assert_eq!(error.variable, "NINGYU_OIDC_AUTHORIZE_URL");
+
+        let mut with_discovery = base.to_vec();
+        with_discovery.push((
+            "NINGYU_OIDC_DISCOVERY_URL",
+            "https://portal.example.cn/.well-known/openid-configuration",
+        ));
+        let config = config_from(&with_discovery).expect("discovery is enough");
+        let oidc = config.auth.oidc.expect("portal configured");
+        assert_eq!(oidc.client_id, "ningyu");
+        assert!(!format!("{oidc:?}").contains("s3cret-value"));
+        assert_eq!(config.auth.leeway, Duration::from_secs(30));
     }
 
     #[test]

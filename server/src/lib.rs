@@ -2,8 +2,11 @@
 //! `app` crate. `main.rs` is a thin wrapper so tests can start the real
 //! server in-process.
 
+pub mod admin;
+pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod dev_portal;
 pub mod import;
 pub mod locale;
 pub mod rest;

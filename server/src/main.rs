@@ -25,6 +25,22 @@ async fn main() -> ExitCode {
         Command::Serve => serve(&config).await,
         Command::Migrate => migrate(&config).await,
         Command::Import(command) => server::import::run(&config, command).await,
+        Command::Admin(command) => server::admin::run(&config, command).await,
+        Command::DevPortal {
+            listen,
+            client_id,
+            client_secret,
+            redirect_uri,
+            post_logout_redirect_uri,
+        } => {
+            let client = server::dev_portal::PortalClient {
+                client_id,
+                client_secret,
+                redirect_uris: vec![redirect_uri],
+                post_logout_redirect_uris: post_logout_redirect_uri.into_iter().collect(),
+            };
+            dev_portal(listen, client).await
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -46,6 +62,26 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     );
     application.run_until_stopped().await?;
     tracing::info!("ningyu stopped");
+    Ok(())
+}
+
+async fn dev_portal(
+    listen: std::net::SocketAddr,
+    client: server::dev_portal::PortalClient,
+) -> anyhow::Result<()> {
+    if !listen.ip().is_loopback() {
+        anyhow::bail!("the stand-in portal listens on loopback addresses only, not {listen}");
+    }
+    let portal = server::dev_portal::DevPortal::bind(listen, vec![client]).await?;
+    tracing::warn!(
+        issuer = %portal.issuer(),
+        "stand-in portal started; it is for development only"
+    );
+    portal
+        .run_until(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use app::state::AppState;
@@ -22,17 +23,24 @@ use tower_http::sensitive_headers::SetSensitiveHeadersLayer;
 use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use url::Url;
 
-use crate::config::Config;
+use crate::auth::oidc::OidcClient;
+use crate::auth::rate_limit::Limits;
+use crate::auth::{Auth, AuthState};
+use crate::config::{Config, OidcConfig};
+use crate::dev_portal::{DevPortal, PortalClient, PortalHandle};
 
 /// Maximum duration of one request; slower requests get 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// State of the axum router: Leptos' options and the application state.
+/// State of the axum router: Leptos' options, the application state and
+/// the sign-in state.
 #[derive(Clone, Debug)]
 pub struct ServerState {
     pub leptos: LeptosOptions,
     pub app: AppState,
+    pub auth: Auth,
 }
 
 impl FromRef<ServerState> for LeptosOptions {
@@ -78,7 +86,7 @@ pub async fn prepare_database(config: &Config) -> anyhow::Result<AppState> {
 
 /// Builds the whole router: pages, server functions, REST API, health
 /// checks and static files, with request ids, tracing and limits.
-pub fn router(config: &Config, app_state: AppState) -> Router {
+pub fn router(config: &Config, app_state: AppState, auth: Auth) -> Router {
     let leptos = LeptosOptions::builder()
         .output_name("ningyu")
         .site_root(config.site_root.display().to_string())
@@ -88,6 +96,7 @@ pub fn router(config: &Config, app_state: AppState) -> Router {
     let state = ServerState {
         leptos: leptos.clone(),
         app: app_state.clone(),
+        auth: auth.clone(),
     };
 
     let routes = generate_route_list(app::App);
@@ -122,6 +131,7 @@ pub fn router(config: &Config, app_state: AppState) -> Router {
         )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(CatchPanicLayer::custom(crate::web::panic_response))
+        .layer(axum::middleware::from_fn(crate::web::explain_body_limit))
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
@@ -134,6 +144,7 @@ pub fn router(config: &Config, app_state: AppState) -> Router {
         .route("/readyz", get(crate::web::readyz))
         .route("/prefs", post(crate::web::save_prefs))
         .route("/api/docs", get(crate::web::api_docs))
+        .merge(crate::auth::router(&auth.limits))
         .nest("/api/v1", crate::rest::router())
         // Registers the pages and every server function under /sfn/.
         .leptos_routes_with_context(&state, routes, context, shell)
@@ -141,6 +152,14 @@ pub fn router(config: &Config, app_state: AppState) -> Router {
         .with_state(state)
         .layer(axum::middleware::map_response(
             crate::web::server_fn_error_status,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            app_state.db.clone(),
+            crate::auth::session::resolve_viewer,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            auth,
+            crate::auth::csrf::check_origin,
         ))
         .layer(middleware)
 }
@@ -150,20 +169,62 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    dev_portal: Option<(PortalHandle, String)>,
 }
 
 impl Application {
-    /// Prepares the database and binds the configured address.
+    /// Prepares the database, binds the configured address and, when
+    /// configured, starts the stand-in portal.
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         let app_state = prepare_database(config).await?;
         let listener = TcpListener::bind(config.listen).await.map_err(|error| {
             anyhow::anyhow!("cannot listen on NINGYU_LISTEN {}: {error}", config.listen)
         })?;
+        let public_base = config.public_base(listener.local_addr()?);
+
+        let (oidc_config, dev_portal) = match config.auth.dev_portal {
+            Some(listen) => {
+                let (oidc, handle, issuer) = start_dev_portal(listen, &public_base).await?;
+                if config.demo_data {
+                    grant_demo_roles(&app_state).await?;
+                }
+                (Some(oidc), Some((handle, issuer)))
+            }
+            None => (config.auth.oidc.clone(), None),
+        };
+        let oidc = oidc_config
+            .map(|oidc| {
+                OidcClient::new(
+                    oidc,
+                    config.auth.scopes.clone(),
+                    config.auth.claims.clone(),
+                    config.auth.leeway,
+                    format!("{public_base}/auth/callback"),
+                )
+            })
+            .transpose()?;
+        if oidc.is_none() {
+            tracing::warn!("no portal is configured: signing in is off");
+        }
+        let auth = Arc::new(AuthState {
+            oidc,
+            public_origin: public_base.clone(),
+            origin_from_host: config.public_url.is_none(),
+            secure_cookies: public_base.starts_with("https://"),
+            session_lifetime: config.auth.session_lifetime,
+            limits: Limits::new(config.auth.sign_in_per_minute),
+        });
         Ok(Self {
             listener,
-            router: router(config, app_state.clone()),
+            router: router(config, app_state.clone(), auth),
             state: app_state,
+            dev_portal,
         })
+    }
+
+    /// Returns the stand-in portal's handle and issuer URL, when it runs.
+    pub fn dev_portal(&self) -> Option<&(PortalHandle, String)> {
+        self.dev_portal.as_ref()
     }
 
     /// Returns the state the server runs with, for tests and CLI commands.
@@ -178,10 +239,91 @@ impl Application {
 
     /// Serves until SIGTERM or Ctrl-C, then finishes the requests in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown_signal())
             .await
     }
+}
+
+/// Starts the stand-in portal on `listen` with Ningyu registered as its
+/// client, and returns the settings to reach it.
+async fn start_dev_portal(
+    listen: SocketAddr,
+    public_base: &str,
+) -> anyhow::Result<(OidcConfig, PortalHandle, String)> {
+    let client_secret = app::domain::secrets::random_token(32);
+    let client = PortalClient {
+        client_id: DEV_CLIENT_ID.to_owned(),
+        client_secret: client_secret.clone(),
+        redirect_uris: vec![format!("{public_base}/auth/callback")],
+        post_logout_redirect_uris: vec![format!("{public_base}/")],
+    };
+    let portal = DevPortal::bind(listen, vec![client])
+        .await
+        .map_err(|error| {
+            anyhow::anyhow!("cannot start the stand-in portal on {listen}: {error}")
+        })?;
+    let issuer = portal.issuer();
+    let handle = portal.handle();
+    tracing::warn!(
+        portal = %issuer,
+        "the stand-in portal is on: anyone can sign in as a demo citizen. \
+         Never turn NINGYU_DEV_PORTAL on in production."
+    );
+    tokio::spawn(async move {
+        if let Err(error) = portal.run_until(std::future::pending()).await {
+            tracing::error!(error = %error, "the stand-in portal stopped");
+        }
+    });
+    let discovery = Url::parse(&format!("{issuer}/.well-known/openid-configuration"))?;
+    let config = OidcConfig {
+        issuer: issuer.clone(),
+        discovery_url: Some(discovery),
+        authorize_url: None,
+        token_url: None,
+        userinfo_url: None,
+        jwks_url: None,
+        end_session_url: None,
+        client_id: DEV_CLIENT_ID.to_owned(),
+        client_secret: client_secret.into(),
+    };
+    Ok((config, handle, issuer))
+}
+
+/// Client id of Ningyu at the stand-in portal.
+const DEV_CLIENT_ID: &str = "ningyu-dev";
+
+/// Gives the stand-in portal's demo staff and administrators their roles,
+/// so that a newcomer can try every part of Ningyu at once.
+async fn grant_demo_roles(state: &AppState) -> anyhow::Result<()> {
+    use app::domain::accounts::grant_role;
+    use app::model::Role;
+
+    let now = chrono::Utc::now();
+    let room = app::domain::demo::first_demo_room(&state.db)
+        .await
+        .map_err(|error| anyhow::anyhow!("cannot find a demo room: {error}"))?;
+    let mut grants = vec![
+        ("demo-city-admin", Role::CityAdmin),
+        (
+            "demo-district-admin",
+            Role::DistrictAdmin {
+                district_code: app::domain::demo::DEMO_DISTRICT_CODE.to_owned(),
+            },
+        ),
+    ];
+    if let Some(place_id) = room {
+        grants.push(("demo-staff", Role::RoomStaff { place_id }));
+    }
+    for (subject, role) in grants {
+        grant_role(&state.db, subject, &role, None, now)
+            .await
+            .map_err(|error| anyhow::anyhow!("cannot grant a demo role: {error}"))?;
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -5,8 +5,9 @@ use app::error::AppError;
 use app::prefs::{LOCALE_COOKIE, TEXT_SIZE_COOKIE, safe_return_path};
 use app::state::AppState;
 use axum::Form;
-use axum::extract::State;
 use axum::extract::rejection::FormRejection;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use http::header::{CONTENT_TYPE, SET_COOKIE};
 use http::{HeaderMap, HeaderValue, StatusCode};
@@ -48,6 +49,9 @@ pub async fn save_prefs(
 ) -> Response {
     let form = match form {
         Ok(Form(form)) => form,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return plain_error(&headers, AppError::TooLarge);
+        }
         Err(rejection) => {
             return plain_error(
                 &headers,
@@ -98,7 +102,7 @@ fn preference_cookie(name: &str, value: &str) -> String {
 pub fn plain_error(headers: &HeaderMap, error: AppError) -> Response {
     let locale = crate::locale::negotiate(headers);
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (
+    let mut response = (
         status,
         [(
             CONTENT_TYPE,
@@ -106,7 +110,41 @@ pub fn plain_error(headers: &HeaderMap, error: AppError) -> Response {
         )],
         error.message(locale),
     )
-        .into_response()
+        .into_response();
+    if let AppError::RateLimited { retry_after_secs } = error {
+        response.headers_mut().insert(
+            http::header::RETRY_AFTER,
+            HeaderValue::from(retry_after_secs),
+        );
+    }
+    response
+}
+
+/// Replaces the untranslated body of a 413 from the body-size limit with a
+/// translated message.
+pub async fn explain_body_limit(request: Request, next: Next) -> Response {
+    let headers = request.headers().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    if response.status() != StatusCode::PAYLOAD_TOO_LARGE
+        || response.extensions().get::<AppError>().is_some()
+    {
+        return response;
+    }
+    error_for(&headers, &path, AppError::TooLarge)
+}
+
+/// Answers a request with `error` from middleware: the JSON error body
+/// under `/api/`, translated plain text elsewhere.
+pub fn error_for(headers: &HeaderMap, path: &str, error: AppError) -> Response {
+    if path.starts_with("/api/") {
+        let locale = crate::locale::negotiate(headers);
+        let status =
+            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        crate::rest::error_response(status, &error, locale, crate::rest::request_id(headers))
+    } else {
+        plain_error(headers, error)
+    }
 }
 
 /// `GET /api/docs`: the self-hosted Swagger UI viewer for the OpenAPI document.

@@ -18,9 +18,27 @@ pub fn Header() -> impl IntoView {
                 <ul>
                     <li><a href="/">{t!(i18n, nav_home)}</a></li>
                     <li><a href="/settings">{t!(i18n, nav_settings)}</a></li>
+                    <li><AccountLink /></li>
                 </ul>
             </nav>
         </header>
+    }
+}
+
+/// The header link to the account page, or to signing in when signed out.
+#[component]
+fn AccountLink() -> impl IntoView {
+    let i18n = use_i18n();
+    let viewer = Resource::new(|| (), |()| crate::api::current_viewer());
+    view! {
+        <Suspense fallback=move || view! { <a href="/account">{t!(i18n, nav_account)}</a> }>
+            {move || Suspend::new(async move {
+                match viewer.await {
+                    Ok(Some(_)) => view! { <a href="/account">{t!(i18n, nav_account)}</a> }.into_any(),
+                    _ => view! { <a href="/sign-in">{t!(i18n, nav_sign_in)}</a> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 

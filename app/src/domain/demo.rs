@@ -57,6 +57,24 @@ const PLACES: [DemoPlace; 4] = [
     },
 ];
 
+/// Administrative code of 鼓楼区, where the first demo room is; the stand-in
+/// portal's demo district administrator administers it.
+pub const DEMO_DISTRICT_CODE: &str = "320106";
+
+/// Returns the id of the first demo community room, if the demo data is in.
+pub async fn first_demo_room(db: &impl sea_orm::ConnectionTrait) -> Result<Option<i64>, AppError> {
+    use sea_orm::QueryOrder;
+
+    Ok(place::Entity::find()
+        .filter(place::Column::IsDemo.eq(true))
+        .filter(place::Column::Kind.eq(PlaceKind::CommunityRoom.as_str()))
+        .order_by_asc(place::Column::Id)
+        .one(db)
+        .await
+        .map_err(AppError::from_db)?
+        .map(|room| room.id))
+}
+
 /// Inserts the demo dataset unless it is already there. Returns whether it
 /// inserted anything. Sessions start from `now`'s date in Nanjing.
 pub async fn seed_demo_data(

@@ -3,6 +3,11 @@
 //! Nothing here depends on Leptos or HTTP: server functions and REST
 //! handlers are thin doors to these functions, and tests call them directly.
 
+pub mod accounts;
+pub mod audit;
 pub mod demo;
+pub mod family;
 pub mod import;
 pub mod places;
+pub mod secrets;
+pub mod sessions;

@@ -1,7 +1,17 @@
 //! Database rows as sea-orm entities. They stay on the server; pages and the
 //! REST API see the view types in `model`.
 
+pub mod account;
+pub mod audit_log;
 pub mod care_session;
+pub mod child;
+pub mod child_consent;
+pub mod delegation;
 pub mod district;
+pub mod family;
+pub mod invitation;
+pub mod login_request;
 pub mod place;
+pub mod role_grant;
 pub mod street;
+pub mod web_session;

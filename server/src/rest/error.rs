@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use http::{HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderValue, StatusCode};
 use serde::Serialize;
 
 /// A REST handler's error. The body is written by [`render_errors`].
@@ -55,25 +55,38 @@ pub struct ErrorBody {
 /// Writes the body of error responses that carry an [`AppError`].
 pub async fn render_errors(request: Request, next: Next) -> Response {
     let locale = crate::locale::negotiate(request.headers());
-    let request_id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    let request_id = request_id(request.headers());
     let response = next.run(request).await;
     let Some(error) = response.extensions().get::<AppError>().cloned() else {
         return response;
     };
+    error_response(response.status(), &error, locale, request_id)
+}
 
-    let (field, detail) = match &error {
+/// Returns the request id that `SetRequestIdLayer` put in `headers`.
+pub fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// Builds the JSON error response for `error` in `locale`.
+pub fn error_response(
+    status: StatusCode,
+    error: &AppError,
+    locale: app::i18n::Locale,
+    request_id: String,
+) -> Response {
+    let (field, detail) = match error {
         AppError::Invalid { field, reason } => (Some(field.clone()), Some(reason.clone())),
         AppError::BadRequest { detail } => (None, Some(detail.clone())),
         AppError::Conflict { reason } => (None, Some(reason.clone())),
         _ => (None, None),
     };
     let retry_after = match error {
-        AppError::RateLimited { retry_after_secs } => Some(retry_after_secs),
+        AppError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
         _ => None,
     };
     let body = ErrorBody {
@@ -84,7 +97,7 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         retry_after,
         request_id,
     };
-    let mut rendered = (response.status(), Json(body)).into_response();
+    let mut rendered = (status, Json(body)).into_response();
     if let Some(seconds) = retry_after {
         rendered
             .headers_mut()

@@ -9,7 +9,7 @@ use axum::Router;
 use axum::routing::get;
 use utoipa::OpenApi;
 
-pub use error::{ApiError, render_errors};
+pub use error::{ApiError, error_response, render_errors, request_id};
 
 use crate::startup::ServerState;
 

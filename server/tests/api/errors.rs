@@ -120,6 +120,37 @@ async fn oversized_body_is_rejected_with_413() {
         .expect("request is sent");
 
     assert_eq!(response.status(), 413);
+    let text = response.text().await.expect("body is text");
+    assert!(
+        text.contains("提交的内容太大"),
+        "untranslated 413 body: {text}"
+    );
+}
+
+#[tokio::test]
+async fn oversized_api_body_gets_translated_json() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+
+    let response = app
+        .client
+        .post(app.url("/api/v1/places"))
+        .header("accept-language", "en")
+        .header("content-type", "application/json")
+        .body("x".repeat(100_000))
+        .send()
+        .await
+        .expect("request is sent");
+
+    assert_eq!(response.status(), 413);
+    let body: serde_json::Value = response.json().await.expect("body is JSON");
+    assert_eq!(body["code"], "too_large");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("too large")),
+        "message: {body}"
+    );
+    assert!(body["request_id"].as_str().is_some_and(|id| !id.is_empty()));
 }
 
 #[tokio::test]

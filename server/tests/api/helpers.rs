@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use server::config::Config;
+use server::dev_portal::PortalHandle;
 use server::startup::Application;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Mutex;
@@ -46,6 +47,8 @@ pub struct TestApp {
     pub db: sea_orm::DatabaseConnection,
     /// The proxy between the server and PostgreSQL, to simulate outages.
     pub db_proxy: Option<DbProxy>,
+    /// The stand-in portal's handle and issuer, when it runs.
+    pub portal: Option<(PortalHandle, String)>,
     _data_dir: Option<TempDir>,
     server: JoinHandle<()>,
 }
@@ -59,7 +62,25 @@ impl Drop for TestApp {
 impl TestApp {
     /// Starts the server with the demo data on a fresh database.
     pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, &[]).await
+    }
+
+    /// Starts the server with the stand-in portal on a free port.
+    pub async fn spawn_with_portal(backend: Backend) -> Self {
+        Self::spawn_with(
+            backend,
+            &[
+                ("NINGYU_DEV_PORTAL", "on"),
+                ("NINGYU_DEV_PORTAL_LISTEN", "127.0.0.1:0"),
+            ],
+        )
+        .await
+    }
+
+    /// Starts the server with extra configuration variables.
+    pub async fn spawn_with(backend: Backend, extra: &[(&str, &str)]) -> Self {
         let mut vars: HashMap<String, String> = HashMap::new();
+        vars.insert("NINGYU_SIGN_IN_PER_MINUTE".into(), "10000".into());
         vars.insert("NINGYU_LISTEN".into(), "127.0.0.1:0".into());
         vars.insert("NINGYU_DEMO_DATA".into(), "true".into());
         vars.insert("NINGYU_DB_ACQUIRE_TIMEOUT_MS".into(), "1000".into());
@@ -81,11 +102,15 @@ impl TestApp {
             }
         }
 
+        for (name, value) in extra {
+            vars.insert((*name).to_owned(), (*value).to_owned());
+        }
         let config = Config::from_lookup(|name| vars.get(name).cloned())
             .expect("test configuration is valid");
         let application = Application::build(&config).await.expect("server starts");
         let address = application.local_addr().expect("bound address");
         let db = application.state().db.clone();
+        let portal = application.dev_portal().cloned();
         let server = tokio::spawn(async move {
             application.run_until_stopped().await.expect("server runs");
         });
@@ -98,6 +123,7 @@ impl TestApp {
             client,
             db,
             db_proxy,
+            portal,
             _data_dir: data_dir,
             server,
         }

@@ -8,8 +8,11 @@
 //! Integration tests: the real server on a free port against a fresh
 //! SQLite file or a fresh PostgreSQL database, spoken to over HTTP.
 
+mod auth;
 mod cli;
+mod dev_portal;
 mod errors;
+mod family;
 mod helpers;
 mod import;
 mod outage;

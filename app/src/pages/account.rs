@@ -1,0 +1,68 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::current_viewer;
+use crate::components::ErrorNotice;
+use crate::i18n::{t, t_string, use_i18n};
+use crate::model::{Role, Viewer};
+
+/// The signed-in person's page: name, roles and signing out.
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let viewer = Resource::new(|| (), |()| current_viewer());
+
+    view! {
+        <Title text=move || t_string!(i18n, account_title) />
+        <h1>{t!(i18n, account_title)}</h1>
+        <Suspense>
+            {move || Suspend::new(async move {
+                match viewer.await {
+                    Ok(Some(viewer)) => view! { <AccountDetails viewer /> }.into_any(),
+                    Ok(None) => view! {
+                        <p>{t!(i18n, account_signed_out)}</p>
+                        <p>
+                            <a class="button primary" href="/auth/login?return_to=/account" rel="external">
+                                {t!(i18n, sign_in_button)}
+                            </a>
+                        </p>
+                    }
+                    .into_any(),
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn AccountDetails(viewer: Viewer) -> impl IntoView {
+    let i18n = use_i18n();
+    let roles = viewer
+        .roles
+        .iter()
+        .map(|role| {
+            let text = match role {
+                Role::RoomStaff { place_id } => {
+                    t_string!(i18n, role_room_staff, id = *place_id).to_string()
+                }
+                Role::DistrictAdmin { district_code } => {
+                    t_string!(i18n, role_district_admin, code = district_code.clone()).to_string()
+                }
+                Role::CityAdmin => t_string!(i18n, role_city_admin).to_string(),
+            };
+            view! { <li>{text}</li> }
+        })
+        .collect_view();
+    view! {
+        <p class="account-name">{viewer.display_name.clone()}</p>
+        <h2>{t!(i18n, account_roles)}</h2>
+        <ul class="role-list">
+            <li>{t!(i18n, role_guardian)}</li>
+            {roles}
+        </ul>
+        <form method="post" action="/auth/logout">
+            <button type="submit">{t!(i18n, sign_out)}</button>
+        </form>
+    }
+}

@@ -1,0 +1,72 @@
+//! Web sessions: the cookie, and the middleware that turns it into the
+//! signed-in [`Viewer`] for every handler, page and server function.
+
+use app::domain::{accounts, sessions};
+use app::model::Viewer;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use chrono::Utc;
+
+use super::AuthState;
+
+/// Cookie that contains the web session token.
+pub const SESSION_COOKIE: &str = "ningyu_session";
+
+/// The session token of the request, in its extensions while signed in.
+#[derive(Debug, Clone)]
+pub struct SessionToken(pub String);
+
+/// Builds the session cookie: `HttpOnly`, `SameSite=Lax`, `Secure` over HTTPS.
+pub fn session_cookie(auth: &AuthState, token: String) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, token))
+        .path("/")
+        .http_only(true)
+        .secure(auth.secure_cookies)
+        .same_site(SameSite::Lax)
+        .max_age(super::cookie_duration(auth.session_lifetime))
+        .build()
+}
+
+/// Puts the [`Viewer`] and [`SessionToken`] of a live session into the
+/// request's extensions. A database failure leaves the request signed out,
+/// so the handler treats it as anonymous.
+pub async fn resolve_viewer(
+    State(db): State<sea_orm::DatabaseConnection>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if let Some(token) = session_token(request.headers()) {
+        match lookup(&db, &token).await {
+            Ok(Some(viewer)) => {
+                request.extensions_mut().insert(viewer);
+                request.extensions_mut().insert(SessionToken(token));
+            }
+            Ok(None) => {}
+            Err(error) => tracing::warn!(error = %error, "session lookup failed"),
+        }
+    }
+    next.run(request).await
+}
+
+async fn lookup(
+    db: &sea_orm::DatabaseConnection,
+    token: &str,
+) -> Result<Option<Viewer>, app::error::AppError> {
+    match sessions::session_account(db, token, Utc::now()).await? {
+        Some(account_id) => accounts::viewer(db, account_id).await,
+        None => Ok(None),
+    }
+}
+
+fn session_token(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|header| header.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
+        .map(|(_, value)| value.to_owned())
+}

@@ -273,3 +273,14 @@ pub struct NewInvitation {
     pub code: String,
     pub expires_at: DateTime<Utc>,
 }
+
+/// One audit log entry as administrators see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AuditEntryView {
+    pub at: DateTime<Utc>,
+    pub actor_account_id: Option<i64>,
+    pub on_behalf_of_account_id: Option<i64>,
+    pub action: String,
+    pub target: String,
+}

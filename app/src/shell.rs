@@ -7,7 +7,10 @@ use leptos_router::{SsrMode, path};
 
 use crate::components::{Footer, Header};
 use crate::i18n::{I18nContextProvider, t_string, use_i18n};
-use crate::pages::{AccountPage, HomePage, NotFoundPage, PlacePage, SettingsPage, SignInPage};
+use crate::pages::{
+    AcceptInvitationPage, AccountPage, AuditPage, FamilyPage, HomePage, InvitationCreatedPage,
+    NotFoundPage, PlacePage, SettingsPage, SignInPage,
+};
 use crate::prefs::{TextSize, current_text_size};
 
 /// Renders the whole HTML document on the server.
@@ -55,6 +58,11 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/settings") view=SettingsPage />
                         <Route path=path!("/sign-in") view=SignInPage />
                         <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
+                        <Route path=path!("/family") view=FamilyPage ssr=SsrMode::Async />
+                        <Route path=path!("/family/invitation") view=InvitationCreatedPage />
+                        <Route path=path!("/invite/:code") view=AcceptInvitationPage ssr=SsrMode::Async />
+                        <Route path=path!("/invite") view=AcceptInvitationPage ssr=SsrMode::Async />
+                        <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async />
                     </Routes>
                 </main>
                 <Footer />

@@ -144,6 +144,7 @@ pub fn router(config: &Config, app_state: AppState, auth: Auth) -> Router {
         .route("/readyz", get(crate::web::readyz))
         .route("/prefs", post(crate::web::save_prefs))
         .route("/api/docs", get(crate::web::api_docs))
+        .route("/family/export.json", get(crate::web::export_family))
         .merge(crate::auth::router(&auth.limits))
         .nest("/api/v1", crate::rest::router())
         // Registers the pages and every server function under /sfn/.

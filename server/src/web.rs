@@ -182,7 +182,11 @@ pub async fn server_fn_error_status(response: Response) -> Response {
     /// Server function error bodies are small JSON objects.
     const MAX_ERROR_BODY: usize = 64 * 1024;
 
-    if !response.headers().contains_key("serverfnerror") {
+    // A plain form post that failed is redirected back to its page with
+    // the error in the query string; the redirect keeps its status.
+    if !response.headers().contains_key("serverfnerror")
+        || response.headers().contains_key(http::header::LOCATION)
+    {
         return response;
     }
     let (mut parts, body) = response.into_parts();
@@ -196,4 +200,41 @@ pub async fn server_fn_error_status(response: Response) -> Response {
         parts.status = status;
     }
     Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+/// `GET /family/export.json`: everything Ningyu stores about the signed-in
+/// account and its family, as a file download.
+pub async fn export_family(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    viewer: Option<axum::Extension<app::model::Viewer>>,
+) -> Response {
+    let Some(axum::Extension(viewer)) = viewer else {
+        return plain_error(&headers, AppError::Unauthenticated);
+    };
+    let now = chrono::Utc::now();
+    match app::domain::family::export(&state.db, viewer.account_id, now).await {
+        Ok(document) => {
+            let body = serde_json::to_vec_pretty(&document).unwrap_or_default();
+            (
+                [
+                    (
+                        CONTENT_TYPE,
+                        HeaderValue::from_static("application/json; charset=utf-8"),
+                    ),
+                    (
+                        http::header::CONTENT_DISPOSITION,
+                        HeaderValue::from_static("attachment; filename=\"ningyu-export.json\""),
+                    ),
+                    (
+                        http::header::CACHE_CONTROL,
+                        HeaderValue::from_static("no-store"),
+                    ),
+                ],
+                body,
+            )
+                .into_response()
+        }
+        Err(error) => plain_error(&headers, error),
+    }
 }

@@ -1,17 +1,100 @@
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_router::hooks::use_query_map;
 
 use crate::error::AppError;
-use crate::i18n::{t, use_i18n};
+use crate::i18n::{Locale, t, use_i18n};
 
 /// Renders the translated, user-safe message of an error in an alert region.
+/// An invalid field is named, so the person knows what to correct.
 #[component]
 pub fn ErrorNotice(error: AppError) -> impl IntoView {
     let i18n = use_i18n();
+    let field = match &error {
+        AppError::Invalid { field, .. } => Some(field.clone()),
+        _ => None,
+    };
     let message = move || error.message(i18n.get_locale());
+    let field_line = move || {
+        field
+            .as_deref()
+            .and_then(|field| field_label(field, i18n.get_locale()))
+            .map(|label| view! { <p class="error-field">{label}</p> })
+    };
     view! {
         <section class="notice notice-error" role="alert">
             <h2>{t!(i18n, error_title)}</h2>
             <p>{message}</p>
+            {field_line}
         </section>
+    }
+}
+
+/// Returns the translated label of a form field named in an `Invalid` error.
+fn field_label(field: &str, locale: Locale) -> Option<&'static str> {
+    use leptos_i18n::td_string;
+
+    Some(match field {
+        "display_name" => td_string!(locale, field_display_name),
+        "birth_date" => td_string!(locale, field_birth_date),
+        "care_notes" => td_string!(locale, field_care_notes),
+        "consent" => td_string!(locale, field_consent),
+        "child_ids" => td_string!(locale, field_child_ids),
+        "confirm" => td_string!(locale, field_confirm),
+        _ => return None,
+    })
+}
+
+/// Shows the error of a form's last submission: from the action when
+/// JavaScript ran it, or from the `__err` query parameter that the server
+/// adds when it redirects a plain form post back to its page.
+#[component]
+pub fn ActionError<S>(action: ServerAction<S>) -> impl IntoView
+where
+    S: ServerFn<Error = AppError> + Send + Sync + Clone + 'static,
+    S::Output: Send + Sync + Clone + 'static,
+{
+    let query = use_query_map();
+    let from_url = move || {
+        query.with(|query| {
+            if query.get("__path").as_deref() != Some(S::PATH) {
+                return None;
+            }
+            query
+                .get("__err")
+                .and_then(|encoded| decode_url_error(&encoded))
+        })
+    };
+    let error = move || match action.value().get() {
+        Some(Err(error)) => Some(error),
+        Some(Ok(_)) => None,
+        None => from_url(),
+    };
+    move || error().map(|error| view! { <ErrorNotice error /> })
+}
+
+/// Decodes the error that server_fn puts in `__err`: base64url of its JSON.
+fn decode_url_error(encoded: &str) -> Option<AppError> {
+    use base64::Engine;
+
+    let bytes = base64::engine::general_purpose::URL_SAFE
+        .decode(encoded)
+        .ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_errors_decode_to_app_errors() {
+        use base64::Engine;
+
+        let error = AppError::invalid("consent", "missing");
+        let json = serde_json::to_vec(&error).unwrap_or_default();
+        let encoded = base64::engine::general_purpose::URL_SAFE.encode(json);
+        assert_eq!(decode_url_error(&encoded), Some(error));
+        assert_eq!(decode_url_error("not base64!"), None);
     }
 }

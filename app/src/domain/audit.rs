@@ -52,3 +52,37 @@ pub async fn recent(
         .await
         .map_err(AppError::from_db)
 }
+
+/// Returns the newest `limit` entries for an administrator, newest first.
+/// Anyone else gets `Forbidden`.
+pub async fn for_admin(
+    db: &impl ConnectionTrait,
+    viewer: &crate::model::Viewer,
+    limit: u64,
+) -> Result<Vec<crate::model::AuditEntryView>, AppError> {
+    let is_admin = viewer.roles.iter().any(|role| {
+        matches!(
+            role,
+            crate::model::Role::CityAdmin | crate::model::Role::DistrictAdmin { .. }
+        )
+    });
+    if !is_admin {
+        return Err(AppError::Forbidden);
+    }
+    // NOTE: district administrators see the whole log; entries carry no
+    // district yet, so it cannot be narrowed to theirs.
+    Ok(recent(db, limit)
+        .await?
+        .into_iter()
+        .map(|entry| crate::model::AuditEntryView {
+            at: entry.at,
+            actor_account_id: entry.actor_account_id,
+            on_behalf_of_account_id: entry.on_behalf_of_account_id,
+            action: entry.action,
+            target: match entry.target_id {
+                Some(id) => format!("{} {id}", entry.target_kind),
+                None => entry.target_kind,
+            },
+        })
+        .collect())
+}

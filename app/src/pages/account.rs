@@ -61,6 +61,13 @@ fn AccountDetails(viewer: Viewer) -> impl IntoView {
             <li>{t!(i18n, role_guardian)}</li>
             {roles}
         </ul>
+        <Show when={
+            let admin = viewer.roles.iter().any(|role| matches!(role, Role::CityAdmin | Role::DistrictAdmin { .. }));
+            move || admin
+        }>
+            <p><a href="/admin/audit">{t!(i18n, audit_title)}</a></p>
+        </Show>
+        <p><a href="/family">{t!(i18n, family_title)}</a></p>
         <form method="post" action="/auth/logout">
             <button type="submit">{t!(i18n, sign_out)}</button>
         </form>

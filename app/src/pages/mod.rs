@@ -1,6 +1,8 @@
 //! One module per page.
 
 mod account;
+mod audit;
+mod family;
 mod home;
 mod not_found;
 mod place;
@@ -8,6 +10,8 @@ mod settings;
 mod sign_in;
 
 pub use account::AccountPage;
+pub use audit::AuditPage;
+pub use family::{AcceptInvitationPage, FamilyPage, InvitationCreatedPage};
 pub use home::HomePage;
 pub use not_found::NotFoundPage;
 pub use place::PlacePage;

@@ -4,100 +4,15 @@
 use std::collections::HashMap;
 
 use reqwest::StatusCode;
-use reqwest::header::{LOCATION, SET_COOKIE};
+use reqwest::header::SET_COOKIE;
 use server::dev_portal::{PortalHandle, Tamper};
 
+use crate::browser::{Browser, location, sets_session_cookie};
 use crate::helpers::{Backend, TestApp};
 use crate::on_both_backends;
 
-/// A browser: its own cookie jar, no automatic redirects.
-struct Browser {
-    client: reqwest::Client,
-}
-
-impl Browser {
-    fn new() -> Self {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .cookie_store(true)
-            .build()
-            .expect("HTTP client");
-        Self { client }
-    }
-
-    async fn get(&self, url: &str) -> reqwest::Response {
-        self.client.get(url).send().await.expect("request is sent")
-    }
-
-    /// Goes to `/auth/login` and returns the portal's authorize URL.
-    async fn start(&self, app: &TestApp, return_to: &str) -> String {
-        let query = serde_urlencoded::to_string([("return_to", return_to)]).expect("query");
-        let response = self.get(&app.url(&format!("/auth/login?{query}"))).await;
-        assert_eq!(
-            response.status(),
-            StatusCode::SEE_OTHER,
-            "login starts with a redirect"
-        );
-        location(&response)
-    }
-
-    /// Picks `subject` on the portal's login page and returns the callback URL.
-    async fn choose_citizen(&self, authorize_url: &str, subject: &str) -> String {
-        let page = self.get(authorize_url).await;
-        assert_eq!(page.status(), StatusCode::OK, "portal shows its login page");
-        let html = page.text().await.expect("page text");
-        assert!(html.contains(subject), "portal offers {subject}");
-
-        let url = url::Url::parse(authorize_url).expect("authorize URL");
-        let mut form: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-        form.push(("citizen".into(), subject.into()));
-        let action = format!("{}/authorize", url.origin().ascii_serialization());
-        let response = self
-            .client
-            .post(action)
-            .form(&form)
-            .send()
-            .await
-            .expect("portal form is posted");
-        assert_eq!(
-            response.status(),
-            StatusCode::SEE_OTHER,
-            "portal redirects back"
-        );
-        location(&response)
-    }
-
-    /// Signs in as `subject` and returns the callback's response.
-    async fn sign_in(&self, app: &TestApp, subject: &str, return_to: &str) -> reqwest::Response {
-        let authorize = self.start(app, return_to).await;
-        let callback = self.choose_citizen(&authorize, subject).await;
-        self.get(&callback).await
-    }
-}
-
-fn location(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get(LOCATION)
-        .expect("Location header")
-        .to_str()
-        .expect("ASCII Location")
-        .to_owned()
-}
-
 fn portal(app: &TestApp) -> &PortalHandle {
     &app.portal.as_ref().expect("the stand-in portal runs").0
-}
-
-fn sets_session_cookie(response: &reqwest::Response) -> bool {
-    response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .any(|cookie| {
-            cookie.starts_with("ningyu_session=") && !cookie.starts_with("ningyu_session=;")
-        })
 }
 
 /// Asserts that a callback failed with `code` and set no session.

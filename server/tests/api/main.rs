@@ -9,10 +9,12 @@
 //! SQLite file or a fresh PostgreSQL database, spoken to over HTTP.
 
 mod auth;
+mod browser;
 mod cli;
 mod dev_portal;
 mod errors;
 mod family;
+mod family_http;
 mod helpers;
 mod import;
 mod outage;

@@ -3,11 +3,13 @@
 
 use leptos::prelude::*;
 
+pub mod family;
+
 use crate::error::AppError;
 use crate::model::{Page, PlaceDetail, PlaceSummary, Viewer};
 
 #[cfg(feature = "ssr")]
-mod support {
+pub(crate) mod support {
     use leptos::prelude::*;
 
     use crate::error::AppError;
@@ -29,7 +31,6 @@ mod support {
     }
 
     /// Returns the viewer, or `Unauthenticated` (401) when signed out.
-    #[allow(dead_code, reason = "used by the family server functions")]
     pub fn require_viewer() -> Result<crate::model::Viewer, AppError> {
         viewer().ok_or(AppError::Unauthenticated)
     }
@@ -37,11 +38,29 @@ mod support {
     /// Sets the response status from an error before handing the result on,
     /// so that server function calls and server-rendered pages carry the
     /// right HTTP status.
+    ///
+    /// A plain form post to a server function (no JavaScript) is left alone:
+    /// server_fn redirects it back to its page with the error in the query
+    /// string, and that redirect must keep its 302.
     pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-        if let Err(error) = &result {
+        if let Err(error) = &result
+            && !is_plain_form_post()
+        {
             set_status(error.status());
         }
         result
+    }
+
+    fn is_plain_form_post() -> bool {
+        use_context::<http::request::Parts>().is_some_and(|parts| {
+            parts.method == http::Method::POST
+                && parts.uri.path().starts_with("/sfn/")
+                && parts
+                    .headers
+                    .get(http::header::ACCEPT)
+                    .and_then(|value| value.to_str().ok())
+                    .is_some_and(|accept| accept.contains("text/html"))
+        })
     }
 
     /// Sets the status of the response being built, when there is one.
@@ -80,4 +99,12 @@ pub async fn get_place(id: i64) -> Result<PlaceDetail, AppError> {
 #[server(prefix = "/sfn", endpoint = "current_viewer")]
 pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
     Ok(support::viewer())
+}
+
+/// Returns the newest audit log entries; administrators only.
+#[server(prefix = "/sfn", endpoint = "audit_log")]
+pub async fn audit_log() -> Result<Vec<crate::model::AuditEntryView>, AppError> {
+    let viewer = support::with_status(support::require_viewer())?;
+    let state = support::state()?;
+    support::with_status(crate::domain::audit::for_admin(&state.db, &viewer, 200).await)
 }

@@ -72,6 +72,9 @@ pub struct AuthConfig {
     /// `NINGYU_SIGN_IN_PER_MINUTE`: sign-in requests allowed per client
     /// address per minute.
     pub sign_in_per_minute: std::num::NonZeroU32,
+    /// `NINGYU_APP_REDIRECT_URIS`: comma-separated addresses the mobile
+    /// app sign-in may return to.
+    pub app_redirect_uris: Vec<String>,
 }
 
 /// Names of the ID token or userinfo claims that carry a citizen's details.
@@ -325,6 +328,12 @@ fn auth_config(get: &impl Fn(&str) -> Option<String>) -> Result<AuthConfig, Conf
         oidc,
         dev_portal,
         session_lifetime: Duration::from_secs(session_hours * 3600),
+        app_redirect_uris: get("NINGYU_APP_REDIRECT_URIS")
+            .unwrap_or_else(|| "ningyu://auth".to_owned())
+            .split(',')
+            .map(|uri| uri.trim().to_owned())
+            .filter(|uri| !uri.is_empty())
+            .collect(),
         sign_in_per_minute: std::num::NonZeroU32::new(sign_in_per_minute)
             .unwrap_or(std::num::NonZeroU32::MIN),
         leeway: Duration::from_secs(leeway_secs),

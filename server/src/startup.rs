@@ -146,16 +146,16 @@ pub fn router(config: &Config, app_state: AppState, auth: Auth) -> Router {
         .route("/api/docs", get(crate::web::api_docs))
         .route("/family/export.json", get(crate::web::export_family))
         .merge(crate::auth::router(&auth.limits))
-        .nest("/api/v1", crate::rest::router())
+        .nest("/api/v1", crate::rest::router(&auth.limits))
         // Registers the pages and every server function under /sfn/.
         .leptos_routes_with_context(&state, routes, context, shell)
         .fallback_service(static_files)
-        .with_state(state)
+        .with_state(state.clone())
         .layer(axum::middleware::map_response(
             crate::web::server_fn_error_status,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            app_state.db.clone(),
+            state.clone(),
             crate::auth::session::resolve_viewer,
         ))
         .layer(axum::middleware::from_fn_with_state(
@@ -214,6 +214,8 @@ impl Application {
             secure_cookies: public_base.starts_with("https://"),
             session_lifetime: config.auth.session_lifetime,
             limits: Limits::new(config.auth.sign_in_per_minute),
+            access_tokens: crate::auth::tokens::AccessTokens::default(),
+            app_redirect_uris: config.auth.app_redirect_uris.clone(),
         });
         Ok(Self {
             listener,

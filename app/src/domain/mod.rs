@@ -4,6 +4,7 @@
 //! handlers are thin doors to these functions, and tests call them directly.
 
 pub mod accounts;
+pub mod app_tokens;
 pub mod audit;
 pub mod demo;
 pub mod family;

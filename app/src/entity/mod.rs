@@ -2,6 +2,7 @@
 //! REST API see the view types in `model`.
 
 pub mod account;
+pub mod app_handoff;
 pub mod audit_log;
 pub mod care_session;
 pub mod child;
@@ -12,6 +13,8 @@ pub mod family;
 pub mod invitation;
 pub mod login_request;
 pub mod place;
+pub mod refresh_token;
 pub mod role_grant;
+pub mod signing_key;
 pub mod street;
 pub mod web_session;

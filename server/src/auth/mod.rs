@@ -6,6 +6,7 @@ pub mod csrf;
 pub mod oidc;
 pub mod rate_limit;
 pub mod session;
+pub mod tokens;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,6 +43,10 @@ pub struct AuthState {
     pub secure_cookies: bool,
     pub session_lifetime: Duration,
     pub limits: rate_limit::Limits,
+    /// Access tokens for the mobile apps.
+    pub access_tokens: tokens::AccessTokens,
+    /// Addresses the app hand-off may return to, such as `ningyu://auth`.
+    pub app_redirect_uris: Vec<String>,
 }
 
 /// Shared handle to [`AuthState`].
@@ -59,6 +64,7 @@ pub fn router(limits: &rate_limit::Limits) -> Router<ServerState> {
             rate_limit::limit,
         ))
         .route("/auth/logout", post(logout))
+        .route("/auth/app", get(app_handoff))
 }
 
 #[derive(Debug, Deserialize)]
@@ -253,6 +259,59 @@ async fn portal_entry(
         return Redirect::to(&target).into_response();
     }
     start_sign_in(&state, jar, &target, true).await
+}
+
+#[derive(Debug, Deserialize)]
+struct AppHandoffParams {
+    redirect_uri: String,
+    code_challenge: String,
+    state: Option<String>,
+}
+
+/// `GET /auth/app?redirect_uri=ningyu://auth&code_challenge=...&state=...`:
+/// where the mobile app sends its in-app browser to sign in. Once signed
+/// in, the browser returns to the app with a one-time code that the app
+/// exchanges, with its PKCE verifier, at `POST /api/v1/auth/token`.
+async fn app_handoff(
+    State(state): State<ServerState>,
+    jar: CookieJar,
+    headers: http::HeaderMap,
+    uri: http::Uri,
+    viewer: Option<axum::Extension<app::model::Viewer>>,
+    Query(params): Query<AppHandoffParams>,
+) -> Response {
+    if !state.auth.app_redirect_uris.contains(&params.redirect_uri) {
+        tracing::warn!("app hand-off with an unregistered redirect_uri");
+        return crate::web::plain_error(
+            &headers,
+            app::error::AppError::invalid("redirect_uri", "is not registered"),
+        );
+    }
+    let Some(axum::Extension(viewer)) = viewer else {
+        let return_to = uri
+            .path_and_query()
+            .map_or_else(|| "/".to_owned(), ToString::to_string);
+        return start_sign_in(&state, jar, &return_to, false).await;
+    };
+    let code = match app::domain::app_tokens::create_handoff(
+        &state.app.db,
+        viewer.account_id,
+        &params.code_challenge,
+        Utc::now(),
+    )
+    .await
+    {
+        Ok(code) => code,
+        Err(error) => return crate::web::plain_error(&headers, error),
+    };
+    let Ok(mut target) = url::Url::parse(&params.redirect_uri) else {
+        return crate::web::plain_error(&headers, app::error::AppError::Internal);
+    };
+    target.query_pairs_mut().append_pair("code", &code);
+    if let Some(app_state) = &params.state {
+        target.query_pairs_mut().append_pair("state", app_state);
+    }
+    Redirect::to(target.as_str()).into_response()
 }
 
 /// Sends the browser to the sign-in page with a failure code to show.

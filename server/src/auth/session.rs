@@ -33,12 +33,29 @@ pub fn session_cookie(auth: &AuthState, token: String) -> Cookie<'static> {
 /// request's extensions. A database failure leaves the request signed out,
 /// so the handler treats it as anonymous.
 pub async fn resolve_viewer(
-    State(db): State<sea_orm::DatabaseConnection>,
+    State(state): State<crate::startup::ServerState>,
     mut request: Request,
     next: Next,
 ) -> Response {
+    let db = &state.app.db;
+    if let Some(token) = bearer_token(request.headers()) {
+        // The mobile apps: an access token instead of a cookie.
+        let account = state.auth.access_tokens.verify(db, &token).await;
+        match account {
+            Ok(Some(account_id)) => match accounts::viewer(db, account_id).await {
+                Ok(Some(viewer)) => {
+                    request.extensions_mut().insert(viewer);
+                }
+                Ok(None) => {}
+                Err(error) => tracing::warn!(error = %error, "viewer lookup failed"),
+            },
+            Ok(None) => {}
+            Err(error) => tracing::warn!(error = %error, "access token check failed"),
+        }
+        return next.run(request).await;
+    }
     if let Some(token) = session_token(request.headers()) {
-        match lookup(&db, &token).await {
+        match lookup(db, &token).await {
             Ok(Some(viewer)) => {
                 request.extensions_mut().insert(viewer);
                 request.extensions_mut().insert(SessionToken(token));
@@ -58,6 +75,13 @@ async fn lookup(
         Some(account_id) => accounts::viewer(db, account_id).await,
         None => Ok(None),
     }
+}
+
+fn bearer_token(headers: &http::HeaderMap) -> Option<String> {
+    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
+        .then(|| token.trim().to_owned())
 }
 
 fn session_token(headers: &http::HeaderMap) -> Option<String> {

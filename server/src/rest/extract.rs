@@ -45,3 +45,48 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
             })
     }
 }
+
+/// A JSON body, rejected with 400 when malformed, 413 when too large and
+/// 415 without a JSON content type.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> axum::extract::FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::Json::<T>::from_request(request, state)
+            .await
+            .map(|axum::Json(value)| Self(value))
+            .map_err(|rejection| {
+                if rejection.status() == http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError(AppError::TooLarge)
+                } else {
+                    ApiError(AppError::BadRequest {
+                        detail: rejection.body_text(),
+                    })
+                }
+            })
+    }
+}
+
+/// The signed-in person, from an access token or a session cookie;
+/// rejected with 401 when there is none.
+#[derive(Debug)]
+pub struct SignedIn(pub app::model::Viewer);
+
+impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<app::model::Viewer>()
+            .cloned()
+            .map(Self)
+            .ok_or(ApiError(AppError::Unauthenticated))
+    }
+}

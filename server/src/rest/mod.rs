@@ -1,8 +1,10 @@
 //! The REST API for the mobile apps, under `/api/v1`, with its OpenAPI
 //! document. Handlers are thin: they parse input and call `app::domain`.
 
+mod auth;
 mod error;
 mod extract;
+mod family;
 mod places;
 
 use axum::Router;
@@ -23,18 +25,68 @@ use crate::startup::ServerState;
                        by the `i18n_pref_locale` cookie or `Accept-Language` (Simplified Chinese by default).",
         version = "1",
     ),
-    paths(places::list_places, places::get_place),
+    paths(
+        places::list_places,
+        places::get_place,
+        auth::token,
+        auth::revoke,
+        family::me,
+        family::get_family,
+        family::add_child,
+        family::get_child,
+        family::export,
+        family::delete_account,
+    ),
     components(schemas(error::ErrorBody)),
-    tags((name = "places", description = "Community rooms, childcare providers and their sessions")),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "places", description = "Community rooms, childcare providers and their sessions"),
+        (name = "auth", description = "Tokens for the mobile apps"),
+        (name = "family", description = "The signed-in person, their children and carers"),
+    ),
 )]
 pub struct ApiDoc;
 
+/// Declares the bearer access tokens that `/api/v1/auth/token` issues.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
 /// Builds the `/api/v1` router.
-pub fn router() -> Router<ServerState> {
+pub fn router(limits: &crate::auth::rate_limit::Limits) -> Router<ServerState> {
+    let token = Router::new()
+        .route("/auth/token", axum::routing::post(auth::token))
+        .route_layer(axum::middleware::from_fn_with_state(
+            limits.sign_in.clone(),
+            crate::auth::rate_limit::limit,
+        ));
     Router::new()
+        .merge(token)
         .route("/openapi.json", get(openapi_json))
         .route("/places", get(places::list_places))
         .route("/places/{id}", get(places::get_place))
+        .route("/me", get(family::me))
+        .route("/family", get(family::get_family))
+        .route("/family/children", axum::routing::post(family::add_child))
+        .route("/family/children/{id}", get(family::get_child))
+        .route("/family/export", get(family::export))
+        .route("/account", axum::routing::delete(family::delete_account))
+        .route("/auth/revoke", axum::routing::post(auth::revoke))
         .fallback(|| async { ApiError(app::error::AppError::NotFound) })
         .layer(axum::middleware::from_fn(render_errors))
 }

@@ -155,6 +155,10 @@ pub fn router(config: &Config, app_state: AppState, auth: Auth) -> Router {
             crate::web::server_fn_error_status,
         ))
         .layer(axum::middleware::from_fn_with_state(
+            auth.limits.sign_in.clone(),
+            crate::auth::rate_limit::limit_server_functions,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::auth::session::resolve_viewer,
         ))

@@ -60,3 +60,21 @@ pub async fn limit(State(limiter): State<Limiter>, request: Request, next: Next)
         }
     }
 }
+
+/// Server functions that take invitation codes, which could be guessed,
+/// rate-limited like sign-in.
+const LIMITED_SERVER_FUNCTIONS: [&str; 2] = ["/sfn/accept_invitation", "/sfn/create_invitation"];
+
+/// Applies [`limit`] to the server functions in `LIMITED_SERVER_FUNCTIONS`,
+/// which the Leptos router registers outside the `/auth` routes.
+pub async fn limit_server_functions(
+    State(limiter): State<Limiter>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if LIMITED_SERVER_FUNCTIONS.contains(&request.uri().path()) {
+        limit(State(limiter), request, next).await
+    } else {
+        next.run(request).await
+    }
+}

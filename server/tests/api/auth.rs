@@ -407,6 +407,13 @@ async fn sign_in_requests_are_rate_limited() {
 
     // Pages are not limited.
     assert_eq!(browser.get(&app.url("/")).await.status(), StatusCode::OK);
+
+    // Invitation codes are limited too, per address.
+    let guesses = browser
+        .call(&app, "accept_invitation", &[("code", "AAAAAAAAAA")])
+        .await;
+    assert_eq!(guesses.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(guesses.headers().contains_key("retry-after"));
 }
 
 #[tokio::test]

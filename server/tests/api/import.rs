@@ -11,20 +11,29 @@ use crate::helpers::{Backend, TestApp};
 use crate::on_both_backends;
 
 /// The Nanjing reference data, read in place and never copied into the
-/// repository. `NINGYU_NANJING_DATA` overrides the default location beside
-/// the repository.
-fn nanjing_data() -> PathBuf {
-    std::env::var_os("NINGYU_NANJING_DATA").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/nanjing"),
-        PathBuf::from,
-    )
+/// repository: `NINGYU_NANJING_DATA`, else the `shared` folder beside the
+/// checkout. `None` when neither exists.
+fn nanjing_data() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("NINGYU_NANJING_DATA") {
+        return Some(PathBuf::from(dir));
+    }
+    let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/nanjing");
+    beside.is_dir().then_some(beside)
 }
 
-fn open(name: &str) -> std::fs::File {
-    let path = nanjing_data().join(name);
+fn open(dir: &std::path::Path, name: &str) -> std::fs::File {
+    let path = dir.join(name);
     std::fs::File::open(&path)
         .unwrap_or_else(|error| panic!("cannot open {}: {error}", path.display()))
 }
+
+/// Three places in the city's file format, written for these tests.
+const SMALL_PLACES: &str = "\
+category,name,address,district,lng_gcj02,lat_gcj02,amap_type
+kindergarten,测试幼儿园甲,测试路1号,鼓楼区,118.7700,32.0660,科教文化服务;学校;幼儿园
+kindergarten,测试幼儿园乙,测试路2号,玄武区,118.7970,32.0490,科教文化服务;学校;幼儿园
+community_health_centre,测试社区卫生服务中心,测试路3号,秦淮区,118.7930,32.0260,医疗保健服务;综合医院;社区卫生服务中心
+";
 
 fn gcj02(source: &str, dry_run: bool) -> PlaceImportOptions {
     PlaceImportOptions {
@@ -35,13 +44,19 @@ fn gcj02(source: &str, dry_run: bool) -> PlaceImportOptions {
 }
 
 async fn nanjing_files_import_with_expected_counts(backend: Backend) {
+    let Some(dir) = nanjing_data() else {
+        // NOTE: the city's files live outside the repository; without them
+        // only this test is skipped, and .ci/test says so loudly.
+        eprintln!("SKIPPED: the Nanjing data folder is missing; set NINGYU_NANJING_DATA");
+        return;
+    };
     let app = TestApp::spawn(backend).await;
     let now = chrono::Utc::now();
 
     let (districts, streets) = import::import_regions_csv(
         &app.db,
-        open("districts.csv"),
-        open("streets.csv"),
+        open(&dir, "districts.csv"),
+        open(&dir, "streets.csv"),
         Crs::Gcj02,
         false,
         now,
@@ -50,7 +65,7 @@ async fn nanjing_files_import_with_expected_counts(backend: Backend) {
     .expect("regions import");
     let places = import::import_places_csv(
         &app.db,
-        open("places-amap2018-gcj02.csv"),
+        open(&dir, "places-amap2018-gcj02.csv"),
         &gcj02("amap2018", false),
         now,
     )
@@ -94,23 +109,23 @@ async fn reimport_updates_instead_of_duplicating(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let now = chrono::Utc::now();
     let options = gcj02("amap2018", false);
-    import::import_places_csv(&app.db, open("places-amap2018-gcj02.csv"), &options, now)
+    let first = import::import_places_csv(&app.db, SMALL_PLACES.as_bytes(), &options, now)
         .await
         .expect("first import");
+    assert_eq!(first.inserted, 3);
 
-    let again =
-        import::import_places_csv(&app.db, open("places-amap2018-gcj02.csv"), &options, now)
-            .await
-            .expect("second import");
+    let again = import::import_places_csv(&app.db, SMALL_PLACES.as_bytes(), &options, now)
+        .await
+        .expect("second import");
 
     assert_eq!(again.inserted, 0);
-    assert_eq!(again.updated, 1355);
+    assert_eq!(again.updated, 3);
     let imported = place::Entity::find()
         .filter(place::Column::IsDemo.eq(false))
         .count(&app.db)
         .await
         .expect("count");
-    assert_eq!(imported, 1355);
+    assert_eq!(imported, 3);
 }
 on_both_backends!(reimport_updates_instead_of_duplicating);
 
@@ -119,7 +134,7 @@ async fn dry_run_counts_but_writes_nothing(backend: Backend) {
 
     let report = import::import_places_csv(
         &app.db,
-        open("places-amap2018-gcj02.csv"),
+        SMALL_PLACES.as_bytes(),
         &gcj02("amap2018", true),
         chrono::Utc::now(),
     )
@@ -127,7 +142,7 @@ async fn dry_run_counts_but_writes_nothing(backend: Backend) {
     .expect("dry run");
 
     assert!(report.dry_run);
-    assert_eq!(report.inserted, 1355);
+    assert_eq!(report.inserted, 3);
     let imported = place::Entity::find()
         .filter(place::Column::IsDemo.eq(false))
         .count(&app.db)

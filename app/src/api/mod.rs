@@ -108,3 +108,21 @@ pub async fn audit_log() -> Result<Vec<crate::model::AuditEntryView>, AppError> 
     let state = support::state()?;
     support::with_status(crate::domain::audit::for_admin(&state.db, &viewer, 200).await)
 }
+
+/// Returns the signed-in person's contact mobile number.
+#[server(prefix = "/sfn", endpoint = "contact_mobile")]
+pub async fn contact_mobile() -> Result<Option<String>, AppError> {
+    let viewer = support::with_status(support::require_viewer())?;
+    let state = support::state()?;
+    support::with_status(crate::domain::accounts::mobile_of(&state.db, viewer.account_id).await)
+}
+
+/// Changes the signed-in person's contact mobile number.
+#[server(prefix = "/sfn", endpoint = "update_mobile")]
+pub async fn update_mobile(mobile: String) -> Result<String, AppError> {
+    let viewer = support::with_status(support::require_viewer())?;
+    let state = support::state()?;
+    support::with_status(
+        crate::domain::accounts::set_mobile(&state.db, viewer.account_id, &mobile).await,
+    )
+}

@@ -41,6 +41,7 @@ fn field_label(field: &str, locale: Locale) -> Option<&'static str> {
         "consent" => td_string!(locale, field_consent),
         "child_ids" => td_string!(locale, field_child_ids),
         "confirm" => td_string!(locale, field_confirm),
+        "mobile" => td_string!(locale, field_mobile),
         _ => return None,
     })
 }

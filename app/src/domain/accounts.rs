@@ -43,10 +43,17 @@ pub async fn sign_in(
             OnConflict::column(account::Column::Subject)
                 .update_columns([
                     account::Column::DisplayName,
-                    account::Column::Mobile,
                     account::Column::RealNameVerified,
                     account::Column::LastSignInAt,
                 ])
+                // A contact number the person set themselves wins over the
+                // portal's, which fills it only while it is empty.
+                .value(
+                    account::Column::Mobile,
+                    sea_orm::sea_query::Expr::cust(
+                        r#"COALESCE("account"."mobile", excluded."mobile")"#,
+                    ),
+                )
                 .to_owned(),
         )
         .exec_without_returning(db)
@@ -191,4 +198,46 @@ pub async fn grant_role(
     .await?;
     txn.commit().await.map_err(AppError::from_db)?;
     Ok(account_id)
+}
+
+/// Sets the account's contact mobile number from what the person typed:
+/// full-width digits, spaces, dashes and a +86 prefix are accepted and
+/// stored as 11 digits. Returns the stored number.
+pub async fn set_mobile(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    input: &str,
+) -> Result<String, AppError> {
+    let mobile = crate::validate::normalize_mobile(input).ok_or_else(|| {
+        AppError::invalid(
+            "mobile",
+            "must be an 11-digit mainland mobile number, such as 139 1234 5678",
+        )
+    })?;
+    let updated = account::Entity::update_many()
+        .col_expr(
+            account::Column::Mobile,
+            sea_orm::sea_query::Expr::value(mobile.clone()),
+        )
+        .filter(account::Column::Id.eq(account_id))
+        .exec(db)
+        .await
+        .map_err(AppError::from_db)?
+        .rows_affected;
+    if updated == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(mobile)
+}
+
+/// Returns the account's contact mobile number, if any.
+pub async fn mobile_of(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+) -> Result<Option<String>, AppError> {
+    Ok(account::Entity::find_by_id(account_id)
+        .one(db)
+        .await
+        .map_err(AppError::from_db)?
+        .and_then(|account| account.mobile))
 }

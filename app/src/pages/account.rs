@@ -1,8 +1,8 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::current_viewer;
-use crate::components::ErrorNotice;
+use crate::api::{UpdateMobile, contact_mobile, current_viewer};
+use crate::components::{ActionError, ErrorNotice};
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::{Role, Viewer};
 
@@ -67,9 +67,35 @@ fn AccountDetails(viewer: Viewer) -> impl IntoView {
         }>
             <p><a href="/admin/audit">{t!(i18n, audit_title)}</a></p>
         </Show>
+        <MobileForm />
         <p><a href="/family">{t!(i18n, family_title)}</a></p>
         <form method="post" action="/auth/logout">
             <button type="submit">{t!(i18n, sign_out)}</button>
         </form>
+    }
+}
+
+/// The contact mobile number, which rooms use to reach the family.
+#[component]
+fn MobileForm() -> impl IntoView {
+    let i18n = use_i18n();
+    let update = ServerAction::<UpdateMobile>::new();
+    let mobile = Resource::new(move || update.version().get(), |_| contact_mobile());
+    view! {
+        <h2>{t!(i18n, field_mobile)}</h2>
+        <ActionError action=update />
+        <Suspense>
+            {move || Suspend::new(async move {
+                let current = mobile.await.ok().flatten().unwrap_or_default();
+                view! {
+                    <ActionForm action=update attr:class="stacked-form">
+                        <label for="mobile">{t!(i18n, field_mobile)}</label>
+                        <input id="mobile" name="mobile" type="tel" inputmode="tel" autocomplete="tel" required value=current />
+                        <p class="hint">{t!(i18n, account_mobile_hint)}</p>
+                        <button type="submit">{t!(i18n, family_save)}</button>
+                    </ActionForm>
+                }
+            })}
+        </Suspense>
     }
 }

@@ -211,3 +211,49 @@ async fn only_administrators_read_the_audit_log() {
     assert!(page.contains("child.create"));
     assert!(!page.contains("王小明"), "the log names no child");
 }
+
+async fn mobile_numbers_are_normalised_or_rejected(backend: Backend) {
+    let app = TestApp::spawn_with_portal(backend).await;
+    let browser = signed_in(&app, "demo-parent").await;
+
+    let saved = browser
+        .call(
+            &app,
+            "update_mobile",
+            &[("mobile", "＋86 １３９-1234 5678")],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::OK);
+    let stored: String = saved.json().await.expect("JSON");
+    assert_eq!(stored, "13912345678");
+
+    let rejected = browser
+        .call(&app, "update_mobile", &[("mobile", "1391234567")])
+        .await;
+    assert_eq!(rejected.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error: serde_json::Value = rejected.json().await.expect("JSON");
+    assert_eq!(error["field"], "mobile");
+
+    let current: Option<String> = browser
+        .call(&app, "contact_mobile", &[])
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(
+        current.as_deref(),
+        Some("13912345678"),
+        "the bad input changed nothing"
+    );
+
+    // Signing in again keeps the number the person chose.
+    let again = signed_in(&app, "demo-parent").await;
+    let current: Option<String> = again
+        .call(&app, "contact_mobile", &[])
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(current.as_deref(), Some("13912345678"));
+}
+on_both_backends!(mobile_numbers_are_normalised_or_rejected);

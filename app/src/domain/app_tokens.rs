@@ -1,5 +1,5 @@
 //! Sign-in for the mobile apps: a web sign-in hands over to the app with a
-//! one-time code bound to the app's PKCE challenge; the app then holds a
+//! one-time code bound to the app's PKCE challenge. The app then keeps a
 //! short-lived access token and a refresh token that rotates at every use.
 //! Access tokens are signed with keys from this table, rotated weekly, so
 //! every server process signs and verifies with the same keys.
@@ -57,7 +57,7 @@ pub async fn create_handoff(
 }
 
 /// Redeems a hand-off code once, checking the PKCE verifier. Returns the
-/// account; any failure is `Unauthenticated`.
+/// account. Any failure is `Unauthenticated`.
 pub async fn redeem_handoff(
     db: &impl ConnectionTrait,
     code: &str,
@@ -197,7 +197,7 @@ async fn revoke_chain(
 
 /// Returns the key that signs new access tokens, creating one when the
 /// newest is older than [`KEY_ROTATION`]. Processes racing here may each
-/// add a key; every key verifies, so that is harmless.
+/// add a key, which is harmless because every key verifies.
 pub async fn current_signing_key(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,

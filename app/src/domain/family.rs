@@ -50,7 +50,7 @@ pub struct ChildInput {
     pub care_notes: Option<String>,
 }
 
-/// Whole months between `birth` and `today`; `None` before birth.
+/// Returns the whole months between `birth` and `today`, or `None` before birth.
 pub fn age_in_months(birth: NaiveDate, today: NaiveDate) -> Option<u32> {
     if today < birth {
         return None;
@@ -284,8 +284,8 @@ pub enum ChildAccess {
 }
 
 impl ChildAccess {
-    /// The account acted for, to record beside the actor; `None` for the
-    /// guardian acting alone.
+    /// Returns the account acted for, to record beside the actor, or `None`
+    /// for the guardian acting alone.
     pub fn on_behalf_of(self) -> Option<i64> {
         match self {
             Self::Guardian { .. } => None,

@@ -29,9 +29,10 @@ pub fn session_cookie(auth: &AuthState, token: String) -> Cookie<'static> {
         .build()
 }
 
-/// Puts the [`Viewer`] and [`SessionToken`] of a live session into the
-/// request's extensions. A database failure leaves the request signed out,
-/// so the handler treats it as anonymous.
+/// Puts the [`Viewer`] and [`SessionToken`] of a live session, or of a
+/// mobile app's access token, into the request's extensions. Requests
+/// without either pass untouched; when the database cannot be asked, the
+/// request gets 503.
 pub async fn resolve_viewer(
     State(state): State<crate::startup::ServerState>,
     mut request: Request,
@@ -47,10 +48,16 @@ pub async fn resolve_viewer(
                     request.extensions_mut().insert(viewer);
                 }
                 Ok(None) => {}
-                Err(error) => tracing::warn!(error = %error, "viewer lookup failed"),
+                Err(error) => {
+                    tracing::warn!(error = %error, "viewer lookup failed");
+                    return unavailable(&request);
+                }
             },
             Ok(None) => {}
-            Err(error) => tracing::warn!(error = %error, "access token check failed"),
+            Err(error) => {
+                tracing::warn!(error = %error, "access token check failed");
+                return unavailable(&request);
+            }
         }
         return next.run(request).await;
     }
@@ -61,10 +68,23 @@ pub async fn resolve_viewer(
                 request.extensions_mut().insert(SessionToken(token));
             }
             Ok(None) => {}
-            Err(error) => tracing::warn!(error = %error, "session lookup failed"),
+            Err(error) => {
+                tracing::warn!(error = %error, "session lookup failed");
+                return unavailable(&request);
+            }
         }
     }
     next.run(request).await
+}
+
+/// Answers 503 when the session cannot be checked: treating a signed-in
+/// person as signed out would show them the wrong page.
+fn unavailable(request: &Request) -> Response {
+    crate::web::error_for(
+        request.headers(),
+        request.uri().path(),
+        app::error::AppError::Unavailable,
+    )
 }
 
 async fn lookup(

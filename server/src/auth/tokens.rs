@@ -32,7 +32,7 @@ struct Claims {
     exp: i64,
 }
 
-/// Signs and checks access tokens; one per process.
+/// Signs and checks access tokens, one instance per process.
 #[derive(Default)]
 pub struct AccessTokens {
     keys: Mutex<KeyCache>,
@@ -52,7 +52,7 @@ impl std::fmt::Debug for AccessTokens {
 }
 
 impl AccessTokens {
-    /// Issues an access token for `account_id`; returns it with its
+    /// Issues an access token for `account_id` and returns it with its
     /// lifetime in seconds.
     pub async fn issue(
         &self,

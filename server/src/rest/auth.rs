@@ -1,7 +1,7 @@
 //! `/api/v1/auth`: tokens for the mobile apps.
 //!
 //! The app opens `GET /auth/app` in an in-app browser with its PKCE
-//! challenge; after signing in there it receives a one-time code, which it
+//! challenge. After signing in there it receives a one-time code, which it
 //! exchanges here for an access token and a refresh token.
 
 use app::domain::app_tokens;
@@ -27,7 +27,7 @@ pub enum TokenRequest {
         /// The PKCE verifier whose S256 challenge went to `/auth/app`.
         code_verifier: String,
     },
-    /// Exchanges a refresh token for new tokens; the old one stops working.
+    /// Exchanges a refresh token for new tokens. The old one stops working.
     RefreshToken { refresh_token: String },
 }
 

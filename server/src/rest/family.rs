@@ -56,7 +56,7 @@ pub async fn get_family(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewChild {
-    /// 1 to 40 characters; look-alike dots become U+00B7.
+    /// 1 to 40 characters. Look-alike dots become U+00B7.
     #[schema(min_length = 1, max_length = 40)]
     pub display_name: String,
     /// `YYYY-MM-DD`, not in the future.
@@ -66,7 +66,7 @@ pub struct NewChild {
     #[schema(max_length = 500)]
     pub care_notes: Option<String>,
     /// The guardian's separate consent to processing the child's
-    /// information; the child is not stored without it.
+    /// information. Without it the child is not stored.
     pub consent: bool,
 }
 

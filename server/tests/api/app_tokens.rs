@@ -244,7 +244,7 @@ async fn families_are_isolated_over_rest(backend: Backend) {
     let missing_body: Value = missing.json().await.expect("JSON");
     assert_eq!(
         other_body["code"], missing_body["code"],
-        "same answer for both"
+        "same error for both"
     );
 
     let second_family: Value = get_bearer(&app, "/api/v1/family", second_access)

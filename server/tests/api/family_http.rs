@@ -187,8 +187,8 @@ async fn only_administrators_read_the_audit_log() {
     let app = TestApp::spawn_with_portal(Backend::Sqlite).await;
     let parent = signed_in(&app, "demo-parent").await;
     add_child(&parent, &app, "王小明").await;
-    let refused = parent.call(&app, "audit_log", &[]).await;
-    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let rejected = parent.call(&app, "audit_log", &[]).await;
+    assert_eq!(rejected.status(), StatusCode::FORBIDDEN);
 
     let admin = signed_in(&app, "demo-city-admin").await;
     let response = admin.call(&app, "audit_log", &[]).await;

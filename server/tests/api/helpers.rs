@@ -83,7 +83,7 @@ impl TestApp {
         vars.insert("NINGYU_SIGN_IN_PER_MINUTE".into(), "10000".into());
         vars.insert("NINGYU_LISTEN".into(), "127.0.0.1:0".into());
         vars.insert("NINGYU_DEMO_DATA".into(), "true".into());
-        vars.insert("NINGYU_DB_ACQUIRE_TIMEOUT_MS".into(), "1000".into());
+        vars.insert("NINGYU_DB_ACQUIRE_TIMEOUT_MS".into(), "5000".into());
         vars.insert("NINGYU_MAX_BODY_BYTES".into(), "65536".into());
         vars.insert("NINGYU_SITE_ROOT".into(), site_root().display().to_string());
 

@@ -7,7 +7,12 @@ use crate::helpers::{Backend, TestApp};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn database_outage_gives_503_and_recovers() {
-    let app = TestApp::spawn(Backend::Postgres).await;
+    // A short wait for connections, so the outage shows within a second.
+    let app = TestApp::spawn_with(
+        Backend::Postgres,
+        &[("NINGYU_DB_ACQUIRE_TIMEOUT_MS", "1000")],
+    )
+    .await;
     let proxy = app
         .db_proxy
         .as_ref()
@@ -18,7 +23,37 @@ async fn database_outage_gives_503_and_recovers() {
         "healthy before the outage"
     );
 
+    let account = app::domain::accounts::sign_in(
+        &app.db,
+        &app::domain::accounts::PortalIdentity {
+            subject: "outage-test".into(),
+            display_name: "陈静".into(),
+            mobile: None,
+            real_name_verified: true,
+        },
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("account");
+    let session = app::domain::sessions::create_session(
+        &app.db,
+        account,
+        chrono::Duration::hours(1),
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("session");
+
     proxy.cut().await;
+
+    // A signed-in person is never shown the signed-out page by mistake.
+    let signed_in = app
+        .get_with(
+            "/settings",
+            ("cookie", &format!("ningyu_session={session}")),
+        )
+        .await;
+    assert_eq!(signed_in.status(), 503, "session cannot be checked");
 
     let api = app.get("/api/v1/places").await;
     assert_eq!(api.status(), 503, "API during the outage");

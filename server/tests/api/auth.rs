@@ -414,6 +414,23 @@ async fn sign_in_requests_are_rate_limited() {
         .await;
     assert_eq!(guesses.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(guesses.headers().contains_key("retry-after"));
+
+    // The app token endpoint too, with the REST API's JSON error.
+    let token = app
+        .client
+        .post(app.url("/api/v1/auth/token"))
+        .json(&serde_json::json!({ "grant_type": "refresh_token", "refresh_token": "x" }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(token.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body: serde_json::Value = token.json().await.expect("JSON error body");
+    assert_eq!(body["code"], "rate_limited");
+    assert!(
+        body["retry_after"]
+            .as_u64()
+            .is_some_and(|seconds| seconds >= 1)
+    );
 }
 
 #[tokio::test]

@@ -30,7 +30,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="theme-color" content="#b4412f" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -71,11 +71,19 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// Sets the `<title>` format: "page · 宁育".
+///
+/// leptos_meta builds the title after the page has streamed, outside the
+/// reactive arena of the request, so the formatter and every page's title
+/// text must be plain strings: reading the locale signal there panics
+/// under concurrent requests.
 #[component]
 fn AppTitle() -> impl IntoView {
     let i18n = use_i18n();
-    view! { <Title formatter=move |page: String| {
-        let app = t_string!(i18n, app_name);
-        if page.is_empty() { app.to_string() } else { format!("{page} · {app}") }
-    } /> }
+    let app = t_string!(i18n, app_name).to_string();
+    view! {
+        <Title formatter=move |page: String| {
+            if page.is_empty() { app.clone() } else { format!("{page} · {app}") }
+        } />
+    }
 }

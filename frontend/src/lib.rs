@@ -1,13 +1,14 @@
-//! The browser entry point: hydrates the server-rendered page.
+//! The browser entry point. Pages are server-rendered in islands mode:
+//! only components marked `#[island]` in the `app` crate hydrate, so the
+//! WASM carries those and nothing else.
 
-// Leptos views are deeply nested types; hydrating the place page needs a
-// deeper query limit than the default 128.
-#![recursion_limit = "256"]
+// Links the `app` crate so that its islands are registered.
+use app as _;
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
 
     // End-to-end tests wait for this mark before they rely on hydration.
     if let Some(root) = leptos::prelude::document().document_element() {

@@ -27,19 +27,20 @@ pub fn Header() -> impl IntoView {
 }
 
 /// The header link to the account page, or to signing in when signed out.
+///
+/// The server knows from the request whether someone is signed in, so the
+/// link needs no resource; pages render on the server only (islands mode).
 #[component]
 fn AccountLink() -> impl IntoView {
     let i18n = use_i18n();
-    let viewer = Resource::new(|| (), |()| crate::api::current_viewer());
-    view! {
-        <Suspense fallback=move || view! { <a href="/account">{t!(i18n, nav_account)}</a> }>
-            {move || Suspend::new(async move {
-                match viewer.await {
-                    Ok(Some(_)) => view! { <a href="/account">{t!(i18n, nav_account)}</a> }.into_any(),
-                    _ => view! { <a href="/sign-in">{t!(i18n, nav_sign_in)}</a> }.into_any(),
-                }
-            })}
-        </Suspense>
+    #[cfg(feature = "ssr")]
+    let signed_in = crate::api::viewer().is_some();
+    #[cfg(not(feature = "ssr"))]
+    let signed_in = false;
+    if signed_in {
+        view! { <a href="/account">{t!(i18n, nav_account)}</a> }.into_any()
+    } else {
+        view! { <a href="/sign-in">{t!(i18n, nav_sign_in)}</a> }.into_any()
     }
 }
 

@@ -13,7 +13,7 @@ pub fn AccountPage() -> impl IntoView {
     let viewer = Resource::new(|| (), |()| current_viewer());
 
     view! {
-        <Title text=move || t_string!(i18n, account_title) />
+        <Title text=t_string!(i18n, account_title).to_string() />
         <h1>{t!(i18n, account_title)}</h1>
         <Suspense>
             {move || Suspend::new(async move {

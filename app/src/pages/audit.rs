@@ -11,7 +11,7 @@ pub fn AuditPage() -> impl IntoView {
     let i18n = use_i18n();
     let entries = Resource::new(|| (), |()| audit_log());
     view! {
-        <Title text=move || t_string!(i18n, audit_title) />
+        <Title text=t_string!(i18n, audit_title).to_string() />
         <h1>{t!(i18n, audit_title)}</h1>
         <p>{t!(i18n, audit_intro)}</p>
         <Suspense>

@@ -36,7 +36,7 @@ pub fn FamilyPage() -> impl IntoView {
     );
 
     view! {
-        <Title text=move || t_string!(i18n, family_title) />
+        <Title text=t_string!(i18n, family_title).to_string() />
         <h1>{t!(i18n, family_title)}</h1>
         <Suspense>
             {move || Suspend::new(async move {
@@ -318,7 +318,7 @@ pub fn InvitationCreatedPage() -> impl IntoView {
     let code = move || query.with(|query| query.get("code")).unwrap_or_default();
     let link = move || format!("/invite/{}", code());
     view! {
-        <Title text=move || t_string!(i18n, invitation_title) />
+        <Title text=t_string!(i18n, invitation_title).to_string() />
         <h1>{t!(i18n, invitation_title)}</h1>
         <p class="invitation-code" aria-live="polite">{code}</p>
         <p>{t!(i18n, invitation_intro)}</p>
@@ -339,7 +339,7 @@ pub fn AcceptInvitationPage() -> impl IntoView {
     let accept = ServerAction::<AcceptInvitation>::new();
     let viewer = Resource::new(|| (), |()| crate::api::current_viewer());
     view! {
-        <Title text=move || t_string!(i18n, invite_title) />
+        <Title text=t_string!(i18n, invite_title).to_string() />
         <h1>{t!(i18n, invite_title)}</h1>
         <Suspense>
             {move || Suspend::new(async move {

@@ -11,7 +11,7 @@ pub fn NotFoundPage() -> impl IntoView {
 
     let i18n = use_i18n();
     view! {
-        <Title text=move || t_string!(i18n, not_found_title) />
+        <Title text=t_string!(i18n, not_found_title).to_string() />
         <h1>{t!(i18n, not_found_title)}</h1>
         <p>{t!(i18n, not_found_body)}</p>
         <p><a href="/">{t!(i18n, back_home)}</a></p>

@@ -11,7 +11,7 @@ pub fn SettingsPage() -> impl IntoView {
     let is_en = move || i18n.get_locale() == Locale::en;
     let large = current_text_size() == TextSize::Large;
     view! {
-        <Title text=move || t_string!(i18n, settings_title) />
+        <Title text=t_string!(i18n, settings_title).to_string() />
         <h1>{t!(i18n, settings_title)}</h1>
         <form method="post" action="/prefs" class="settings-form">
             <input type="hidden" name="return_to" value="/settings" />

@@ -22,7 +22,7 @@ pub fn SignInPage() -> impl IntoView {
     };
 
     view! {
-        <Title text=move || t_string!(i18n, sign_in_title) />
+        <Title text=t_string!(i18n, sign_in_title).to_string() />
         <h1>{t!(i18n, sign_in_title)}</h1>
         {move || error().map(|code| {
             let message = match code.as_str() {

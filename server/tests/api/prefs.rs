@@ -12,7 +12,7 @@ async fn post_prefs(app: &TestApp, body: &str) -> reqwest::Response {
         .expect("request is sent")
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_text_is_remembered_in_a_cookie() {
     let app = TestApp::spawn(Backend::Sqlite).await;
 
@@ -27,19 +27,18 @@ async fn large_text_is_remembered_in_a_cookie() {
     assert!(cookie.starts_with("ningyu_text=large;"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
 
-    let html = app
-        .get_with("/", ("cookie", "ningyu_text=large"))
-        .await
-        .text()
-        .await
-        .expect("body");
+    let page = app.get_with("/", ("cookie", "ningyu_text=large")).await;
+    let status = page.status();
+    let headers = format!("{:?}", page.headers());
+    let html = page.text().await.expect("body");
     assert!(
         html.contains(r#"class="text-large""#),
-        "html carries the large-text class"
+        "html carries the large-text class: {status} {headers} {}",
+        html.chars().take(400).collect::<String>()
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn language_choice_overrides_accept_language() {
     let app = TestApp::spawn(Backend::Sqlite).await;
 
@@ -51,21 +50,24 @@ async fn language_choice_overrides_accept_language() {
         .to_owned();
     assert!(cookie.starts_with("i18n_pref_locale=en;"), "{cookie}");
 
-    let html = app
+    let page = app
         .client
         .get(app.url("/"))
         .header("accept-language", "zh-CN")
         .header("cookie", "i18n_pref_locale=en")
         .send()
         .await
-        .expect("request is sent")
-        .text()
-        .await
-        .expect("body");
-    assert!(html.contains("Childcare close to home"));
+        .expect("request is sent");
+    let status = page.status();
+    let html = page.text().await.expect("body");
+    assert!(
+        html.contains("Childcare close to home"),
+        "{status}: {}",
+        html.chars().take(300).collect::<String>()
+    );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn return_path_must_be_same_site() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let cases = [
@@ -84,7 +86,7 @@ async fn return_path_must_be_same_site() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_preference_values_are_rejected() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let cases = [
@@ -101,5 +103,25 @@ async fn invalid_preference_values_are_rejected() {
             text.contains("请"),
             "{body}: translated message, got {text:?}"
         );
+    }
+}
+
+/// Concurrent requests once made leptos_meta read the locale signal outside
+/// the request's reactive arena, which panicked and answered 500.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_home_pages_all_render() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    for round in 0..10 {
+        let requests = (0..8).map(|index| {
+            let cookie = if index % 2 == 0 {
+                "ningyu_text=large"
+            } else {
+                "i18n_pref_locale=en"
+            };
+            app.get_with("/", ("cookie", cookie))
+        });
+        for page in futures::future::join_all(requests).await {
+            assert_eq!(page.status(), 200, "round {round}");
+        }
     }
 }

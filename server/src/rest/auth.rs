@@ -17,9 +17,11 @@ use super::error::ErrorBody;
 use super::extract::ApiJson;
 use crate::startup::ServerState;
 
-/// A token request: a hand-off code with its PKCE verifier, or a refresh token.
+/// A token request: a hand-off code with its PKCE verifier, or a refresh
+/// token. Unknown fields are ignored, because the OpenAPI schema of a
+/// tagged enum cannot forbid them.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(tag = "grant_type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "grant_type", rename_all = "snake_case")]
 pub enum TokenRequest {
     /// Exchanges the code from `GET /auth/app`.
     AuthorizationCode {

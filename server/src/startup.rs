@@ -248,6 +248,8 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         use axum::serve::ListenerExt;
 
+        let housekeeping = tokio::spawn(housekeeping(self.state.db.clone()));
+
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -260,7 +262,33 @@ impl Application {
         });
         axum::serve(listener, service)
             .with_graceful_shutdown(shutdown_signal())
-            .await
+            .await?;
+        housekeeping.abort();
+        Ok(())
+    }
+}
+
+/// How often expired sign-in state and sessions are deleted.
+const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// Deletes expired sign-in requests, web sessions, app hand-off codes and
+/// refresh tokens every hour. Deleting
+/// what has expired is idempotent, so every server process runs it.
+async fn housekeeping(db: sea_orm::DatabaseConnection) {
+    let mut interval = tokio::time::interval(HOUSEKEEPING_INTERVAL);
+    loop {
+        interval.tick().await;
+        let now = chrono::Utc::now();
+        let web = app::domain::sessions::purge_expired(&db, now).await;
+        let app_tokens = app::domain::app_tokens::purge_expired(&db, now).await;
+        match (web, app_tokens) {
+            (Ok(web), Ok(app_tokens)) => {
+                tracing::debug!(deleted = web + app_tokens, "expired sign-in state deleted");
+            }
+            (Err(error), _) | (_, Err(error)) => {
+                tracing::warn!(error = %error, "housekeeping failed");
+            }
+        }
     }
 }
 

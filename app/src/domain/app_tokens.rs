@@ -240,3 +240,21 @@ pub async fn verification_keys(
         .await
         .map_err(AppError::from_db)
 }
+
+/// Deletes expired hand-off codes and refresh tokens. Safe to run on every
+/// instance at once.
+pub async fn purge_expired(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, AppError> {
+    let handoffs = app_handoff::Entity::delete_many()
+        .filter(app_handoff::Column::ExpiresAt.lt(now))
+        .exec(db)
+        .await
+        .map_err(AppError::from_db)?
+        .rows_affected;
+    let refresh = refresh_token::Entity::delete_many()
+        .filter(refresh_token::Column::ExpiresAt.lt(now))
+        .exec(db)
+        .await
+        .map_err(AppError::from_db)?
+        .rows_affected;
+    Ok(handoffs + refresh)
+}

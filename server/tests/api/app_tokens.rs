@@ -313,3 +313,64 @@ async fn signing_keys_rotate_weekly(backend: Backend) {
     );
 }
 on_both_backends!(signing_keys_rotate_weekly);
+
+async fn expired_sign_in_state_is_purged(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let db = &app.db;
+    let now = Utc::now();
+    let account = app::domain::accounts::sign_in(
+        db,
+        &app::domain::accounts::PortalIdentity {
+            subject: "purge".into(),
+            display_name: "陈静".into(),
+            mobile: None,
+            real_name_verified: true,
+        },
+        now,
+    )
+    .await
+    .expect("account");
+    app::domain::sessions::start_login(db, "/", false, now)
+        .await
+        .expect("login");
+    app::domain::sessions::create_session(db, account, Duration::hours(1), now)
+        .await
+        .expect("session");
+    app_tokens::create_handoff(db, account, &sha256_base64url(VERIFIER), now)
+        .await
+        .expect("handoff");
+    app_tokens::issue_refresh(db, account, None, now)
+        .await
+        .expect("refresh");
+
+    let soon = now + Duration::minutes(1);
+    assert_eq!(
+        app::domain::sessions::purge_expired(db, soon)
+            .await
+            .expect("purge"),
+        0,
+        "nothing has expired after a minute"
+    );
+    assert_eq!(
+        app_tokens::purge_expired(db, now + Duration::minutes(3))
+            .await
+            .expect("purge"),
+        1,
+        "the hand-off code"
+    );
+
+    let later = now + app_tokens::REFRESH_TTL + Duration::seconds(1);
+    assert_eq!(
+        app::domain::sessions::purge_expired(db, later)
+            .await
+            .expect("purge"),
+        2,
+        "the sign-in request and the session"
+    );
+    assert_eq!(
+        app_tokens::purge_expired(db, later).await.expect("purge"),
+        1,
+        "the refresh token"
+    );
+}
+on_both_backends!(expired_sign_in_state_is_purged);

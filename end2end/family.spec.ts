@@ -30,8 +30,9 @@ test("a parent adds a child and a grandparent helps with it", async ({ page, jsE
   await page.getByLabel("照护注意事项").fill("花生过敏");
   await page.getByRole("checkbox", { name: /单独同意/ }).check();
   await page.getByRole("button", { name: "保存" }).click();
-  await expect(page.locator(".child-name", { hasText: childName })).toBeVisible();
-  await expect(page.getByText("花生过敏")).toBeVisible();
+  const child = page.locator(".child", { hasText: childName });
+  await expect(child.locator(".child-name")).toHaveText(childName);
+  await expect(child).toContainText("花生过敏");
   await expectAccessible(page);
 
   // Invite a carer for this child; the code is shown once.
@@ -51,7 +52,8 @@ test("a parent adds a child and a grandparent helps with it", async ({ page, jsE
   await page.getByRole("button", { name: "接受邀请" }).click();
   await expect(page).toHaveURL(/\/family$/);
   const cared = page.locator("section", { has: page.getByRole("heading", { name: "我帮忙照护的孩子" }) });
-  await expect(cared.locator(".child-name", { hasText: childName })).toBeVisible();
-  await expect(cared.getByText("陈静家的孩子")).toBeVisible();
+  const caredChild = cared.locator(".child", { hasText: childName });
+  await expect(caredChild.locator(".child-name")).toHaveText(childName);
+  await expect(caredChild).toContainText("陈静家的孩子");
   await signOut(page, jsEnabled);
 });

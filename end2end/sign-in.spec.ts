@@ -13,7 +13,7 @@ test("a parent signs in through the stand-in portal and out again", async ({ pag
 
   await expect(page).toHaveURL(/\/account$/);
   await expect(page.getByText("陈静")).toBeVisible();
-  await expect(page.getByRole("link", { name: "我的" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "我的", exact: true })).toBeVisible();
   await expectAccessible(page);
 
   await page.getByRole("button", { name: "退出登录" }).click();

@@ -25,9 +25,11 @@ pub async fn connect(url: &str, settings: &PoolSettings) -> Result<DatabaseConne
         .acquire_timeout(settings.acquire_timeout)
         .connect_timeout(settings.acquire_timeout)
         .sqlx_logging(false)
-        // Connections that broke while the database was away are replaced on
-        // their next use, so the server recovers once it is back.
-        .test_before_acquire(true)
+        // Connections to PostgreSQL that broke while the server was away are
+        // replaced on their next use, so Ningyu recovers once it is back. An
+        // embedded SQLite file cannot go away, and the check would cost a
+        // query per request.
+        .test_before_acquire(url.starts_with("postgres"))
         .map_sqlx_sqlite_opts(|opts| {
             use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 

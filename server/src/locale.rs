@@ -5,7 +5,7 @@
 use app::i18n::Locale;
 use app::prefs::LOCALE_COOKIE;
 use http::HeaderMap;
-use http::header::{ACCEPT_LANGUAGE, COOKIE};
+use http::header::ACCEPT_LANGUAGE;
 
 /// Returns the locale for a request with these headers.
 pub fn negotiate(headers: &HeaderMap) -> Locale {
@@ -19,14 +19,9 @@ pub fn negotiate(headers: &HeaderMap) -> Locale {
 }
 
 fn cookie_locale(headers: &HeaderMap) -> Option<Locale> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|header| header.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == LOCALE_COOKIE)
-        .and_then(|(_, value)| value.parse().ok())
+    crate::web::cookie_values(headers, LOCALE_COOKIE)
+        .next()
+        .and_then(|value| value.parse().ok())
 }
 
 /// Picks the supported locale with the highest quality in an
@@ -83,7 +78,10 @@ mod tests {
     fn cookie_overrides_accept_language() {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT_LANGUAGE, HeaderValue::from_static("zh-CN"));
-        headers.insert(COOKIE, HeaderValue::from_static("a=1; i18n_pref_locale=en"));
+        headers.insert(
+            http::header::COOKIE,
+            HeaderValue::from_static("a=1; i18n_pref_locale=en"),
+        );
         assert_eq!(negotiate(&headers), Locale::en);
     }
 }

@@ -149,6 +149,13 @@ pub fn router(config: &Config, app_state: AppState, auth: Auth) -> Router {
         .nest("/api/v1", crate::rest::router(&auth.limits))
         // Registers the pages and every server function under /sfn/.
         .leptos_routes_with_context(&state, routes, context, shell)
+        // The signed-in person is looked up for routes only: static files
+        // under the fallback need no session, which saves signed-in browsers
+        // two queries per asset.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::session::resolve_viewer,
+        ))
         .fallback_service(static_files)
         .with_state(state.clone())
         .layer(axum::middleware::map_response(
@@ -157,10 +164,6 @@ pub fn router(config: &Config, app_state: AppState, auth: Auth) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             auth.limits.sign_in.clone(),
             crate::auth::rate_limit::limit_server_functions,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::auth::session::resolve_viewer,
         ))
         .layer(axum::middleware::from_fn_with_state(
             auth,

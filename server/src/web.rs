@@ -16,6 +16,31 @@ use serde::Deserialize;
 /// How long a preference cookie lives: one year, in seconds.
 const PREFERENCE_MAX_AGE: u32 = 365 * 24 * 3600;
 
+/// Returns the values of every cookie named `name` in the request's
+/// `Cookie` headers, in the order the browser sent them.
+pub fn cookie_values<'a>(
+    headers: &'a HeaderMap,
+    name: &'a str,
+) -> impl Iterator<Item = &'a str> + 'a {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|header| header.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter(move |(cookie, _)| *cookie == name)
+        .map(|(_, value)| value)
+}
+
+/// Returns the request's path as the client sent it. Inside a nested
+/// router `uri()` lacks the prefix, so the original URI is read first.
+pub fn original_path(request: &Request) -> &str {
+    request
+        .extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map_or_else(|| request.uri().path(), |original| original.0.path())
+}
+
 /// `GET /healthz`: the process is up. It never touches the database.
 pub async fn healthz() -> &'static str {
     "ok"

@@ -35,12 +35,12 @@ pub async fn check_origin(State(auth): State<Auth>, request: Request, next: Next
     } else {
         tracing::warn!(
             method = %request.method(),
-            path = %request.uri().path(),
+            path = %crate::web::original_path(&request),
             "cross-site request rejected"
         );
         crate::web::error_for(
             request.headers(),
-            request.uri().path(),
+            crate::web::original_path(&request),
             app::error::AppError::Forbidden,
         )
     }
@@ -72,10 +72,7 @@ fn is_allowed(auth: &Auth, headers: &HeaderMap, origin: &str) -> bool {
 }
 
 fn has_session_cookie(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|header| header.split(';'))
-        .any(|pair| pair.trim().starts_with(&format!("{SESSION_COOKIE}=")))
+    crate::web::cookie_values(headers, SESSION_COOKIE)
+        .next()
+        .is_some()
 }

@@ -23,7 +23,7 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use crate::startup::ServerState;
-use oidc::{OidcClient, SignInError};
+use oidc::OidcClient;
 use session::{SESSION_COOKIE, SessionToken};
 
 /// Cookie that binds a sign-in in progress to the browser that started it.
@@ -330,13 +330,4 @@ fn truncate(text: &str, max: usize) -> &str {
 
 pub fn cookie_duration(duration: Duration) -> cookie::time::Duration {
     cookie::time::Duration::seconds(i64::try_from(duration.as_secs()).unwrap_or(i64::MAX))
-}
-
-impl From<SignInError> for app::error::AppError {
-    fn from(error: SignInError) -> Self {
-        match error {
-            SignInError::ProviderUnavailable => Self::Unavailable,
-            _ => Self::Unauthenticated,
-        }
-    }
 }

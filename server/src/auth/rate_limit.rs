@@ -52,15 +52,9 @@ pub async fn limit(State(limiter): State<Limiter>, request: Request, next: Next)
             let retry_after_secs =
                 u32::try_from(wait.as_secs().saturating_add(1)).unwrap_or(u32::MAX);
             tracing::warn!(retry_after_secs, "rate limit reached");
-            // Inside a nested router the URI lacks its prefix; the original
-            // one tells REST calls (JSON errors) from pages (plain text).
-            let path = request
-                .extensions()
-                .get::<axum::extract::OriginalUri>()
-                .map_or_else(|| request.uri().path(), |original| original.0.path());
             crate::web::error_for(
                 request.headers(),
-                path,
+                crate::web::original_path(&request),
                 app::error::AppError::RateLimited { retry_after_secs },
             )
         }

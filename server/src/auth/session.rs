@@ -82,7 +82,7 @@ pub async fn resolve_viewer(
 fn unavailable(request: &Request) -> Response {
     crate::web::error_for(
         request.headers(),
-        request.uri().path(),
+        crate::web::original_path(request),
         app::error::AppError::Unavailable,
     )
 }
@@ -105,12 +105,7 @@ fn bearer_token(headers: &http::HeaderMap) -> Option<String> {
 }
 
 fn session_token(headers: &http::HeaderMap) -> Option<String> {
-    headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|header| header.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
-        .map(|(_, value)| value.to_owned())
+    crate::web::cookie_values(headers, SESSION_COOKIE)
+        .find(|value| !value.is_empty())
+        .map(str::to_owned)
 }

@@ -54,6 +54,13 @@ async fn database_outage_gives_503_and_recovers() {
         )
         .await;
     assert_eq!(signed_in.status(), 503, "session cannot be checked");
+    let asset = app
+        .get_with(
+            "/favicon.svg",
+            ("cookie", &format!("ningyu_session={session}")),
+        )
+        .await;
+    assert_eq!(asset.status(), 200, "static files need no session check");
 
     let api = app.get("/api/v1/places").await;
     assert_eq!(api.status(), 503, "API during the outage");

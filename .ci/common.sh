@@ -12,7 +12,7 @@ export PATH="$repo/node_modules/.bin:$PATH"
 # Leptos reads LEPTOS_OUTPUT_NAME at compile time to name the WASM file in
 # the hydration script. cargo-leptos sets it; setting the same value for
 # plain cargo commands keeps their builds identical, so `cargo test` neither
-# rebuilds Leptos nor leaves a server that asks for ningyu_bg.wasm.
+# rebuilds Leptos nor leaves a server that requests ningyu_bg.wasm.
 export LEPTOS_OUTPUT_NAME=ningyu
 
 # Debug builds erase Leptos' view types behind trait objects: they compile

@@ -19,7 +19,7 @@ test("a parent adds a child and a grandparent helps with it", async ({ page, jsE
   const childName = jsEnabled ? "王小宝" : "阿依古丽·小花";
   await signIn(page, jsEnabled, /陈静/);
 
-  // Without the separate consent nothing is stored and the form says why.
+  // Without the separate consent nothing is stored and the form shows why.
   await page.getByLabel("孩子姓名").fill(childName);
   await page.getByLabel("出生日期").fill("2025-06-01");
   await page.getByRole("button", { name: "保存" }).click();
@@ -44,7 +44,7 @@ test("a parent adds a child and a grandparent helps with it", async ({ page, jsE
   await expectAccessible(page);
   await signOut(page, jsEnabled);
 
-  // The grandparent signs in, follows the link and sees the child.
+  // The grandparent signs in, follows the link and finds the child listed.
   await signIn(page, jsEnabled, /李建国/);
   await open(page, `/invite/${code}`, jsEnabled);
   await expect(page.getByLabel("邀请码")).toHaveValue(code);

@@ -208,7 +208,7 @@ impl Viewer {
 /// guardian accepts when adding a child. Change it with the notice text.
 pub const CHILD_NOTICE_VERSION: &str = "2026-12-04";
 
-/// How the viewer relates to a child.
+/// The viewer's relation to a child.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "relation", rename_all = "snake_case")]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -219,7 +219,7 @@ pub enum ChildRelation {
     Carer { guardian_name: String },
 }
 
-/// A child as the family (or an invited carer) sees it.
+/// A child as shown to the family or to an invited carer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChildView {

@@ -82,7 +82,7 @@ pub fn safe_return_path(target: &str) -> &str {
     }
 }
 
-/// Longest return path kept, in bytes.
+/// Maximum length of a return path kept, in bytes.
 const MAX_RETURN_PATH: usize = 1000;
 
 fn is_same_site_path(target: &str) -> bool {

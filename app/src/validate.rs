@@ -33,7 +33,7 @@ pub fn normalize_mobile(input: &str) -> Option<String> {
     valid.then(|| national.to_owned())
 }
 
-/// Longest display name accepted, in characters. Ethnic-minority names
+/// Maximum length of a display name, in characters. Ethnic-minority names
 /// written in Chinese characters can exceed 20 characters.
 pub const MAX_NAME_CHARS: usize = 40;
 

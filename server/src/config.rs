@@ -32,7 +32,7 @@ pub struct Config {
     /// `NINGYU_DB_MAX_CONNECTIONS`: size of the connection pool.
     pub db_max_connections: u32,
     /// `NINGYU_DB_ACQUIRE_TIMEOUT_MS`: how long a request waits for a
-    /// database connection before it is answered 503.
+    /// database connection before it gets 503.
     pub db_acquire_timeout: Duration,
     /// `NINGYU_DEMO_DATA`: insert the demo dataset at start-up.
     pub demo_data: bool,
@@ -52,7 +52,7 @@ pub struct Config {
     pub auth: AuthConfig,
 }
 
-/// How citizens sign in.
+/// Sign-in settings for citizens.
 #[derive(Debug, Clone)]
 pub struct AuthConfig {
     /// The portal's OpenID Connect settings; `None` when sign-in is off or
@@ -90,7 +90,7 @@ pub struct ClaimNames {
     pub verified: String,
 }
 
-/// Where the portal is and who Ningyu is to it.
+/// The portal's endpoints and Ningyu's client registration with it.
 #[derive(Debug, Clone)]
 pub struct OidcConfig {
     /// `NINGYU_OIDC_ISSUER`: the `iss` of its ID tokens.

@@ -159,7 +159,7 @@ pub async fn explain_body_limit(request: Request, next: Next) -> Response {
     error_for(&headers, &path, AppError::TooLarge)
 }
 
-/// Answers a request with `error` from middleware: the JSON error body
+/// Builds the response for `error` in middleware: the JSON error body
 /// under `/api/`, translated plain text elsewhere.
 pub fn error_for(headers: &HeaderMap, path: &str, error: AppError) -> Response {
     if path.starts_with("/api/") {

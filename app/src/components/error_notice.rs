@@ -6,7 +6,7 @@ use crate::error::AppError;
 use crate::i18n::{Locale, t, use_i18n};
 
 /// Renders the translated, user-safe message of an error in an alert region.
-/// An invalid field is named, so the person knows what to correct.
+/// An invalid field is named, so the person can tell what to correct.
 #[component]
 pub fn ErrorNotice(error: AppError) -> impl IntoView {
     let i18n = use_i18n();

@@ -28,8 +28,8 @@ pub fn Header() -> impl IntoView {
 
 /// The header link to the account page, or to signing in when signed out.
 ///
-/// The server knows from the request whether someone is signed in, so the
-/// link needs no resource; pages render on the server only (islands mode).
+/// The request tells the server whether someone is signed in, so the link
+/// needs no resource. Pages render on the server only (islands mode).
 #[component]
 fn AccountLink() -> impl IntoView {
     let i18n = use_i18n();

@@ -32,7 +32,7 @@ use crate::validate::normalize_name;
 
 /// How long an invitation code stays valid.
 pub const INVITATION_TTL: Duration = Duration::days(7);
-/// Longest care note accepted, in characters.
+/// Maximum length of care notes, in characters.
 pub const MAX_CARE_NOTES_CHARS: usize = 500;
 /// Oldest birth date accepted, in years before today: the service is for
 /// children under three, with room for older siblings kept on record.
@@ -41,7 +41,7 @@ const MAX_AGE_YEARS: i32 = 7;
 const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 const CODE_LENGTH: usize = 10;
 
-/// What a guardian fills in for a child.
+/// A child's details as a guardian enters them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChildInput {
     pub display_name: String,
@@ -274,7 +274,7 @@ async fn own_child(
         .ok_or(AppError::NotFound)
 }
 
-/// How an account may act for a child.
+/// An account's right to act for a child.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChildAccess {
     /// The account is the child's guardian.

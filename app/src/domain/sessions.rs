@@ -56,7 +56,7 @@ pub async fn start_login(
     Ok(start)
 }
 
-/// Why a callback's `state` was rejected.
+/// The reason a callback's `state` was rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum StateError {
     #[error("unknown state")]

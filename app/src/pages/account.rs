@@ -6,7 +6,7 @@ use crate::components::{ActionError, ErrorNotice};
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::{Role, Viewer};
 
-/// The signed-in person's page: name, roles and signing out.
+/// Renders the signed-in person's page: name, roles and signing out.
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let i18n = use_i18n();
@@ -75,7 +75,8 @@ fn AccountDetails(viewer: Viewer) -> impl IntoView {
     }
 }
 
-/// The contact mobile number, which rooms use to reach the family.
+/// Renders the form for the contact mobile number, which rooms use to
+/// reach the family.
 #[component]
 fn MobileForm() -> impl IntoView {
     let i18n = use_i18n();

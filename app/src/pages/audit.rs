@@ -5,7 +5,8 @@ use crate::api::audit_log;
 use crate::components::ErrorNotice;
 use crate::i18n::{t, t_string, use_i18n};
 
-/// The audit log for administrators: who did what, and for whom.
+/// Renders the audit log for administrators: each action, its actor and
+/// the account acted for.
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let i18n = use_i18n();

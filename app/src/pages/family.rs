@@ -11,8 +11,8 @@ use crate::error::AppError;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::{CHILD_NOTICE_VERSION, CarerView, ChildRelation, ChildView, FamilyOverview};
 
-/// The family page: children, carers and the family's data. Every form is
-/// a plain HTML form that also works without JavaScript.
+/// Renders the family page: children, carers and the family's data. Every
+/// form is a plain HTML form that also works without JavaScript.
 #[component]
 pub fn FamilyPage() -> impl IntoView {
     let i18n = use_i18n();

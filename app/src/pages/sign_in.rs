@@ -5,8 +5,8 @@ use leptos_router::hooks::use_query_map;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::prefs::safe_return_path;
 
-/// The sign-in page: one button that goes to the city portal, and the
-/// reason when the last attempt failed.
+/// Renders the sign-in page: one button that goes to the city portal, and
+/// the reason when the last attempt failed.
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let i18n = use_i18n();

@@ -1,10 +1,10 @@
 //! The OpenID Connect client for the city portal: authorization code flow
 //! with PKCE, ID token checks and a JWKS cache.
 //!
-//! Built on reqwest and jsonwebtoken rather than the openidconnect crate:
-//! the portal integration needs a JWKS cache that refetches once on an
-//! unknown `kid` under a rate limit, an `nbf` check and configurable claim
-//! names, which that crate's verifier does not offer.
+//! Built on reqwest and jsonwebtoken, which the server already uses. The
+//! portal integration needs a JWKS cache that refetches once on an unknown
+//! `kid` under a rate limit, an `nbf` check and configurable claim names,
+//! and this file keeps all of them in one place.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -18,16 +18,16 @@ use url::Url;
 
 use crate::config::{ClaimNames, OidcConfig};
 
-/// Least time between two JWKS fetches caused by an unknown `kid`, so that
-/// tokens with made-up key ids cannot make Ningyu hammer the portal.
+/// Minimum time between two JWKS fetches caused by an unknown `kid`, so
+/// that tokens with made-up key ids cannot flood the portal with requests.
 const UNKNOWN_KID_REFETCH_INTERVAL: Duration = Duration::from_secs(30);
 /// Age after which the cached key set is fetched again on next use.
 const JWKS_MAX_AGE: Duration = Duration::from_secs(3600);
 /// Timeout for every call to the portal.
 const PORTAL_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Why a sign-in failed. The code is safe to show and to quote to support;
-/// the details go to the log.
+/// The reason a sign-in failed. The code is safe to show and to quote to
+/// support, and the details go to the log.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignInError {
     #[error("the portal is unreachable or returned an invalid response")]

@@ -77,8 +77,8 @@ pub async fn resolve_viewer(
     next.run(request).await
 }
 
-/// Answers 503 when the session cannot be checked: treating a signed-in
-/// person as signed out would show them the wrong page.
+/// Returns 503 when the session cannot be checked, because treating a
+/// signed-in person as signed out would show them the wrong page.
 fn unavailable(request: &Request) -> Response {
     crate::web::error_for(
         request.headers(),

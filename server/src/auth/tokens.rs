@@ -17,7 +17,7 @@ use tokio::sync::Mutex;
 
 /// Lifetime of an access token.
 pub const ACCESS_TTL: Duration = Duration::from_secs(600);
-/// Least time between two reloads of the keys for an unknown `kid`.
+/// Minimum time between two reloads of the keys for an unknown `kid`.
 const RELOAD_INTERVAL: Duration = Duration::from_secs(5);
 /// Issuer and audience claim of access tokens.
 const ISSUER: &str = "ningyu";

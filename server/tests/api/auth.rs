@@ -199,7 +199,7 @@ async fn offsite_return_paths_go_home() {
 }
 
 #[tokio::test]
-async fn a_new_sign_in_rotates_the_session() {
+async fn session_rotates_at_sign_in() {
     let app = TestApp::spawn_with_portal(Backend::Sqlite).await;
     let browser = Browser::new();
     let first = session_value(&browser.sign_in(&app, "demo-parent", "/").await);
@@ -331,8 +331,8 @@ async fn silent_sign_in_from_the_portal_app() {
     let entry = browser.get(&app.url("/auth/portal?to=/places/1")).await;
     let silent_authorize = location(&entry);
     assert_eq!(query_param(&silent_authorize, "prompt"), "none");
-    let refused = browser.get(&silent_authorize).await;
-    let callback = location(&refused);
+    let login_required = browser.get(&silent_authorize).await;
+    let callback = location(&login_required);
     assert_eq!(query_param(&callback, "error"), "login_required");
     let fallback = browser.get(&callback).await;
     let normal_authorize = location(&fallback);

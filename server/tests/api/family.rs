@@ -50,7 +50,7 @@ async fn child_needs_consent(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let parent = account(&app.db, "p1", "陈静", "19900000001").await;
 
-    let refused = family::add_child(
+    let rejected = family::add_child(
         &app.db,
         parent,
         &input("王小明", "2025-03-01", None),
@@ -59,8 +59,8 @@ async fn child_needs_consent(backend: Backend) {
     )
     .await;
     assert!(
-        matches!(refused, Err(AppError::Invalid { ref field, .. }) if field == "consent"),
-        "{refused:?}"
+        matches!(rejected, Err(AppError::Invalid { ref field, .. }) if field == "consent"),
+        "{rejected:?}"
     );
     assert_eq!(count(&app.db, "child").await, 0);
     assert_eq!(count(&app.db, "child_consent").await, 0);
@@ -140,7 +140,8 @@ async fn families_are_isolated(backend: Backend) {
         Err(AppError::NotFound)
     );
     let overview = family::overview(db, second, now).await.expect("overview");
-    assert!(overview.children.is_empty() && overview.cared_for.is_empty());
+    assert!(overview.children.is_empty());
+    assert!(overview.cared_for.is_empty());
     assert_eq!(count(db, "child").await, 1, "nothing changed");
 }
 on_both_backends!(families_are_isolated);

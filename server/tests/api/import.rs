@@ -45,8 +45,8 @@ fn gcj02(source: &str, dry_run: bool) -> PlaceImportOptions {
 
 async fn nanjing_files_import_with_expected_counts(backend: Backend) {
     let Some(dir) = nanjing_data() else {
-        // NOTE: the city's files live outside the repository; without them
-        // only this test is skipped, and .ci/test says so loudly.
+        // NOTE: the city's files live outside the repository. Without them
+        // only this test is skipped, and .ci/test prints a warning.
         eprintln!("SKIPPED: the Nanjing data folder is missing; set NINGYU_NANJING_DATA");
         return;
     };

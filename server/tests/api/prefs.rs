@@ -107,7 +107,7 @@ async fn invalid_preference_values_are_rejected() {
 }
 
 /// Concurrent requests once made leptos_meta read the locale signal outside
-/// the request's reactive arena, which panicked and answered 500.
+/// the request's reactive arena, which panicked and returned 500.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_home_pages_all_render() {
     let app = TestApp::spawn(Backend::Sqlite).await;

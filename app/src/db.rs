@@ -3,7 +3,10 @@
 use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 
 /// Pool settings that the server reads from its configuration.
 #[derive(Debug, Clone)]
@@ -40,6 +43,18 @@ pub async fn connect(url: &str, settings: &PoolSettings) -> Result<DatabaseConne
                 .busy_timeout(Duration::from_secs(5))
         });
     Database::connect(options).await
+}
+
+/// Starts a transaction that will write. On SQLite it takes the write lock
+/// at `BEGIN` (waiting up to the busy timeout): a transaction that read
+/// first and wrote later would fail at once, without waiting, whenever
+/// another connection had written in between. PostgreSQL ignores the mode.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
 }
 
 /// Applies every pending migration.

@@ -34,6 +34,9 @@ pub enum AppError {
     /// No places are left. Maps to 409.
     #[error("full")]
     Full,
+    /// The booking rules refuse the request. Maps to 409.
+    #[error("refused: {reason:?}")]
+    Refused { reason: Refusal },
     /// A field is well-formed but its value is not acceptable. Maps to 422.
     #[error("invalid field {field}: {reason}")]
     Invalid { field: String, reason: String },
@@ -57,7 +60,7 @@ impl AppError {
             Self::Unauthenticated => 401,
             Self::Forbidden => 403,
             Self::NotFound => 404,
-            Self::Conflict { .. } | Self::Full => 409,
+            Self::Conflict { .. } | Self::Full | Self::Refused { .. } => 409,
             Self::Invalid { .. } => 422,
             Self::RateLimited { .. } => 429,
             Self::Unavailable => 503,
@@ -75,6 +78,7 @@ impl AppError {
             Self::NotFound => "not_found",
             Self::Conflict { .. } => "conflict",
             Self::Full => "full",
+            Self::Refused { .. } => "refused",
             Self::Invalid { .. } => "invalid",
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable => "unavailable",
@@ -94,6 +98,7 @@ impl AppError {
             Self::NotFound => td_string!(locale, error_not_found),
             Self::Conflict { .. } => td_string!(locale, error_conflict),
             Self::Full => td_string!(locale, error_full),
+            Self::Refused { reason } => reason.message(locale),
             Self::Invalid { .. } => td_string!(locale, error_invalid),
             Self::RateLimited { .. } => td_string!(locale, error_rate_limited),
             Self::Unavailable => td_string!(locale, error_unavailable),
@@ -107,6 +112,59 @@ impl AppError {
             field: field.to_owned(),
             reason: reason.into(),
         }
+    }
+}
+
+/// Why the booking rules refuse a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum Refusal {
+    /// Booking has not opened yet.
+    NotOpenYet,
+    /// The booking cut-off has passed.
+    Closed,
+    /// The child already has a place in this session.
+    AlreadyBooked,
+    /// The child is already on this session's waitlist.
+    AlreadyWaiting,
+    /// The child has a booking at the same time.
+    Overlap,
+    /// The child has reached the limit of bookings in one week.
+    WeeklyLimit,
+    /// The child's age on the session date is outside its age range.
+    AgeOutOfRange,
+    /// Places are left, so there is no waitlist to join.
+    PlacesLeft,
+    /// The offer has expired or was already answered.
+    OfferGone,
+    /// The session has started or ended.
+    SessionOver,
+}
+
+impl Refusal {
+    /// Returns the translated message for this refusal in `locale`.
+    pub fn message(self, locale: crate::i18n::Locale) -> &'static str {
+        use leptos_i18n::td_string;
+
+        match self {
+            Self::NotOpenYet => td_string!(locale, refusal_not_open_yet),
+            Self::Closed => td_string!(locale, refusal_closed),
+            Self::AlreadyBooked => td_string!(locale, refusal_already_booked),
+            Self::AlreadyWaiting => td_string!(locale, refusal_already_waiting),
+            Self::Overlap => td_string!(locale, refusal_overlap),
+            Self::WeeklyLimit => td_string!(locale, refusal_weekly_limit),
+            Self::AgeOutOfRange => td_string!(locale, refusal_age_out_of_range),
+            Self::PlacesLeft => td_string!(locale, refusal_places_left),
+            Self::OfferGone => td_string!(locale, refusal_offer_gone),
+            Self::SessionOver => td_string!(locale, refusal_session_over),
+        }
+    }
+}
+
+impl From<Refusal> for AppError {
+    fn from(reason: Refusal) -> Self {
+        Self::Refused { reason }
     }
 }
 
@@ -144,6 +202,10 @@ mod server {
                 tracing::warn!(error = %error, "database unavailable");
                 return Self::Unavailable;
             }
+            if is_contention(&error) {
+                tracing::warn!(error = %error, "database busy");
+                return Self::Unavailable;
+            }
             if let Some(SqlErr::UniqueConstraintViolation(_)) = error.sql_err() {
                 tracing::error!(error = %error, "unexpected unique constraint violation");
                 return Self::Internal;
@@ -151,6 +213,28 @@ mod server {
             tracing::error!(error = %error, "database error");
             Self::Internal
         }
+    }
+
+    /// Returns whether `error` is a transaction that lost to another one and
+    /// may succeed when tried again: SQLite still busy after its timeout,
+    /// or a PostgreSQL deadlock or serialisation failure.
+    fn is_contention(error: &DbErr) -> bool {
+        let (DbErr::Query(RuntimeErr::SqlxError(inner))
+        | DbErr::Exec(RuntimeErr::SqlxError(inner))
+        | DbErr::Conn(RuntimeErr::SqlxError(inner))) = error
+        else {
+            return false;
+        };
+        let sea_orm::sqlx::Error::Database(database) = inner.as_ref() else {
+            return false;
+        };
+        // SQLite: SQLITE_BUSY (5) and SQLITE_LOCKED (6) with their extended
+        // codes; PostgreSQL: 40001 and 40P01.
+        let code = database.code().unwrap_or_default();
+        let sqlite_busy = code
+            .parse::<i32>()
+            .is_ok_and(|code| matches!(code & 0xff, 5 | 6));
+        sqlite_busy || code == "40001" || code == "40P01"
     }
 
     /// Returns whether `error` means the database could not be reached, as

@@ -134,6 +134,278 @@ pub struct Page<T> {
     pub offset: u64,
 }
 
+/// How a session hands out its places when booking opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum ReleaseMode {
+    /// 先到先得: first come, first served.
+    FirstCome,
+    /// 公平分配: requests in the first minutes after opening enter a draw;
+    /// first come, first served after that.
+    FairRelease,
+}
+
+impl ReleaseMode {
+    /// Returns the name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::FirstCome => "first_come",
+            Self::FairRelease => "fair_release",
+        }
+    }
+
+    /// Parses the stored name; the inverse of [`ReleaseMode::as_str`].
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::FirstCome, Self::FairRelease]
+            .into_iter()
+            .find(|mode| mode.as_str() == value)
+    }
+}
+
+/// A session with its booking rules, as its own page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SessionDetail {
+    #[serde(flatten)]
+    pub session: SessionSummary,
+    pub place_id: i64,
+    pub place_name: String,
+    /// When booking opens; absent when it is open already.
+    pub booking_opens_at: Option<DateTime<Utc>>,
+    /// The booking cut-off: no booking and no waitlist offer after it.
+    pub booking_closes_at: DateTime<Utc>,
+    /// Cancellations after this instant are recorded as late.
+    pub cancel_until: DateTime<Utc>,
+    /// Whether a parent or carer must stay during the session.
+    pub guardian_attends: bool,
+    pub release_mode: ReleaseMode,
+    /// Length of the fair-release draw window after opening, in minutes.
+    pub release_window_minutes: u32,
+    /// Children waiting for a place.
+    pub waiting: u32,
+    /// When the places-left figure last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Whether a booking holds its place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum BookingStatus {
+    Confirmed,
+    Cancelled,
+}
+
+/// Who cancelled a booking, and whether it was in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum CancelKind {
+    /// The family, before the cancellation cut-off.
+    Family,
+    /// The family, after the cancellation cut-off.
+    Late,
+    /// The room's staff, with a reason.
+    Staff,
+    /// The child's record was deleted.
+    Withdrawn,
+}
+
+impl CancelKind {
+    /// Returns the name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Family => "family",
+            Self::Late => "late",
+            Self::Staff => "staff",
+            Self::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// Parses the stored name; the inverse of [`CancelKind::as_str`].
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::Family, Self::Late, Self::Staff, Self::Withdrawn]
+            .into_iter()
+            .find(|kind| kind.as_str() == value)
+    }
+}
+
+/// One child's booking, as the family sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BookingView {
+    pub id: i64,
+    pub session_id: i64,
+    pub session_title: String,
+    pub place_id: i64,
+    pub place_name: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub child_id: i64,
+    pub child_name: String,
+    pub status: BookingStatus,
+    /// The code to show at the door; only while confirmed.
+    pub check_in_code: Option<String>,
+    pub cancel_kind: Option<CancelKind>,
+    pub cancel_reason: Option<String>,
+    /// Whether a cancellation now would be late.
+    pub cancel_is_late: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Where a waitlist entry stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum WaitlistStatus {
+    /// In the queue.
+    Waiting,
+    /// A place is held for the child until `offer_expires_at`.
+    Offered,
+    /// The offer was accepted or the draw gave a place.
+    Booked,
+    Declined,
+    Expired,
+    /// Passed over because the child could no longer take the place.
+    Skipped,
+    /// The family left the waitlist.
+    Left,
+}
+
+impl WaitlistStatus {
+    /// Returns the name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Waiting => "waiting",
+            Self::Offered => "offered",
+            Self::Booked => "booked",
+            Self::Declined => "declined",
+            Self::Expired => "expired",
+            Self::Skipped => "skipped",
+            Self::Left => "left",
+        }
+    }
+
+    /// Parses the stored name; the inverse of [`WaitlistStatus::as_str`].
+    pub fn parse(value: &str) -> Option<Self> {
+        [
+            Self::Waiting,
+            Self::Offered,
+            Self::Booked,
+            Self::Declined,
+            Self::Expired,
+            Self::Skipped,
+            Self::Left,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == value)
+    }
+}
+
+/// One child's waitlist entry, as the family sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct WaitlistView {
+    pub id: i64,
+    pub session_id: i64,
+    pub session_title: String,
+    pub place_name: String,
+    pub starts_at: DateTime<Utc>,
+    pub child_id: i64,
+    pub child_name: String,
+    pub status: WaitlistStatus,
+    /// Place in the queue, from 1, while waiting.
+    pub position: Option<u32>,
+    /// Whether the entry waits for the fair-release draw.
+    pub in_draw: bool,
+    pub offer_expires_at: Option<DateTime<Utc>>,
+}
+
+/// The answer to a booking request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum BookOutcome {
+    /// Every child has a place.
+    Booked { bookings: Vec<BookingView> },
+    /// The session was full; every child joined its waitlist.
+    Waitlisted { entries: Vec<WaitlistView> },
+    /// The session is in its fair-release window; the request joined the draw.
+    InDraw { entries: Vec<WaitlistView> },
+}
+
+/// A family's bookings and waitlist entries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MyBookings {
+    /// Bookings of sessions that have not ended, soonest first.
+    pub upcoming: Vec<BookingView>,
+    /// Open waitlist entries: waiting or offered.
+    pub waitlist: Vec<WaitlistView>,
+    /// Ended or cancelled bookings, newest first, at most 20.
+    pub past: Vec<BookingView>,
+}
+
+/// What a notification is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum NotificationKind {
+    Booked,
+    OfferReceived,
+    OfferExpired,
+    CancelledByStaff,
+    Reminder,
+    DrawLost,
+}
+
+impl NotificationKind {
+    /// Returns the name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Booked => "booked",
+            Self::OfferReceived => "offer_received",
+            Self::OfferExpired => "offer_expired",
+            Self::CancelledByStaff => "cancelled_by_staff",
+            Self::Reminder => "reminder",
+            Self::DrawLost => "draw_lost",
+        }
+    }
+
+    /// Parses the stored name; the inverse of [`NotificationKind::as_str`].
+    pub fn parse(value: &str) -> Option<Self> {
+        [
+            Self::Booked,
+            Self::OfferReceived,
+            Self::OfferExpired,
+            Self::CancelledByStaff,
+            Self::Reminder,
+            Self::DrawLost,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == value)
+    }
+}
+
+/// One message in the inbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NotificationView {
+    pub id: i64,
+    pub kind: NotificationKind,
+    pub session_id: Option<i64>,
+    pub session_title: Option<String>,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub child_name: Option<String>,
+    /// The offer's deadline, for `offer_received`.
+    pub deadline: Option<DateTime<Utc>>,
+    /// The staff's reason, for `cancelled_by_staff`.
+    pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub read: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,8 +2,11 @@
 
 use sea_orm::DatabaseConnection;
 
+use crate::domain::booking::BookingRules;
+
 /// State available to every request handler. Cloning is cheap because the pool is shared.
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    pub booking: BookingRules,
 }

@@ -50,6 +50,11 @@ pub struct Config {
     pub public_url: Option<Url>,
     /// Sign-in settings.
     pub auth: AuthConfig,
+    /// `NINGYU_WEEKLY_BOOKINGS_PER_CHILD` (0 for no limit, default 3) and
+    /// `NINGYU_OFFER_WINDOWS` (default `72h=12h,24h=4h,6h=1h,0=30m`: how
+    /// long a waitlist offer holds its place, by the time before the
+    /// session starts).
+    pub booking: app::domain::booking::BookingRules,
 }
 
 /// Sign-in settings for citizens.
@@ -202,6 +207,7 @@ impl Config {
             });
         }
         let auth = auth_config(&get)?;
+        let booking = booking_rules(&get)?;
 
         Ok(Self {
             listen,
@@ -216,6 +222,7 @@ impl Config {
             log_format,
             public_url,
             auth,
+            booking,
         })
     }
 
@@ -382,6 +389,29 @@ fn parse<T: std::str::FromStr>(
 }
 
 /// Parses a variable that must lie in `range`; `default` when it is unset.
+fn booking_rules(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<app::domain::booking::BookingRules, ConfigError> {
+    use app::domain::booking::BookingRules;
+
+    let mut rules = BookingRules::default();
+    rules.weekly_limit = parse_in_range(
+        get,
+        "NINGYU_WEEKLY_BOOKINGS_PER_CHILD",
+        "a whole number from 0 to 100",
+        0..=100,
+        rules.weekly_limit,
+    )?;
+    if let Some(text) = get("NINGYU_OFFER_WINDOWS") {
+        rules.offer_windows =
+            BookingRules::parse_offer_windows(&text).map_err(|_| ConfigError {
+                variable: "NINGYU_OFFER_WINDOWS",
+                expected: "LEAD=HOLD pairs such as 72h=12h,24h=4h,6h=1h,0=30m",
+            })?;
+    }
+    Ok(rules)
+}
+
 fn parse_in_range<T: std::str::FromStr + PartialOrd>(
     get: &impl Fn(&str) -> Option<String>,
     variable: &'static str,

@@ -81,7 +81,10 @@ pub async fn prepare_database(config: &Config) -> anyhow::Result<AppState> {
             .map_err(|error| anyhow::anyhow!("cannot insert the demo data: {error}"))?;
         tracing::info!(inserted, "demo data checked");
     }
-    Ok(AppState { db })
+    Ok(AppState {
+        db,
+        booking: config.booking.clone(),
+    })
 }
 
 /// Builds the whole router: pages, server functions, REST API, health

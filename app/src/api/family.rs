@@ -60,6 +60,7 @@ pub async fn withdraw_child_consent(child_id: i64) -> Result<(), AppError> {
     with_status(
         crate::domain::family::withdraw_consent(
             &state.db,
+            &state.booking,
             viewer.account_id,
             child_id,
             chrono::Utc::now(),
@@ -154,8 +155,13 @@ pub async fn delete_account(confirm: Option<String>) -> Result<(), AppError> {
     }
     let state = state()?;
     with_status(
-        crate::domain::family::delete_account(&state.db, viewer.account_id, chrono::Utc::now())
-            .await,
+        crate::domain::family::delete_account(
+            &state.db,
+            &state.booking,
+            viewer.account_id,
+            chrono::Utc::now(),
+        )
+        .await,
     )?;
     if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
         options.append_header(

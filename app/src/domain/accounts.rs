@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 
 use crate::domain::audit::{self, AuditEntry};
@@ -135,7 +135,9 @@ pub async fn grant_role(
     if subject.is_empty() || subject.len() > 255 {
         return Err(AppError::invalid("subject", "must be 1 to 255 bytes"));
     }
-    let txn = db.begin().await.map_err(AppError::from_db)?;
+    let txn = crate::db::begin_write(db)
+        .await
+        .map_err(AppError::from_db)?;
     let account_id = match account_id_by_subject(&txn, subject).await? {
         Some(id) => id,
         None => {

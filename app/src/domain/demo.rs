@@ -3,9 +3,7 @@
 //! name marked 【演示】 so that no one mistakes them for real places.
 
 use chrono::{DateTime, Days, NaiveTime, TimeZone, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 use crate::entity::{care_session, place};
 use crate::error::AppError;
@@ -90,7 +88,9 @@ pub async fn seed_demo_data(
         return Ok(false);
     }
 
-    let txn = db.begin().await.map_err(AppError::from_db)?;
+    let txn = crate::db::begin_write(db)
+        .await
+        .map_err(AppError::from_db)?;
     for (index, demo) in PLACES.iter().enumerate() {
         let inserted = place::ActiveModel {
             kind: Set(demo.kind.as_str().to_owned()),

@@ -12,11 +12,12 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use serde_json::json;
 
 use crate::domain::audit::{self, AuditEntry};
+use crate::domain::booking::{self, BookingRules};
 use crate::domain::secrets::sha256_hex;
 use crate::entity::{
     account, audit_log, child, child_consent, delegation, family, invitation, role_grant,
@@ -160,7 +161,9 @@ pub async fn add_child(
             "the guardian must agree to the processing of the child's information",
         ));
     }
-    let txn = db.begin().await.map_err(AppError::from_db)?;
+    let txn = crate::db::begin_write(db)
+        .await
+        .map_err(AppError::from_db)?;
     let family_id = ensure_family(&txn, guardian, now).await?;
     let consent = child_consent::ActiveModel {
         family_id: Set(family_id),
@@ -227,12 +230,16 @@ pub async fn update_child(
 /// and every carer's access to it. Only the guardian may.
 pub async fn withdraw_consent(
     db: &DatabaseConnection,
+    rules: &BookingRules,
     guardian: i64,
     child_id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let txn = db.begin().await.map_err(AppError::from_db)?;
+    let txn = crate::db::begin_write(db)
+        .await
+        .map_err(AppError::from_db)?;
     let row = own_child(&txn, guardian, child_id).await?;
+    booking::release_children(&txn, rules, guardian, &[row.id], now).await?;
     child::Entity::delete_by_id(row.id)
         .exec(&txn)
         .await
@@ -481,7 +488,9 @@ pub async fn create_invitation(
     if children.is_empty() {
         return Err(AppError::invalid("child_ids", "choose at least one child"));
     }
-    let txn = db.begin().await.map_err(AppError::from_db)?;
+    let txn = crate::db::begin_write(db)
+        .await
+        .map_err(AppError::from_db)?;
     let mut ids = Vec::with_capacity(children.len());
     for &child_id in children {
         let row = own_child(&txn, guardian, child_id).await?;
@@ -591,7 +600,9 @@ pub async fn accept_invitation(
     if code.len() != CODE_LENGTH {
         return Err(AppError::NotFound);
     }
-    let txn = db.begin().await.map_err(AppError::from_db)?;
+    let txn = crate::db::begin_write(db)
+        .await
+        .map_err(AppError::from_db)?;
     let row = invitation::Entity::find()
         .filter(invitation::Column::CodeHash.eq(sha256_hex(&code)))
         .one(&txn)
@@ -842,19 +853,32 @@ fn delegation_json(row: &delegation::Model) -> serde_json::Value {
     })
 }
 
-/// Deletes the account and its family: children, consents, invitations,
+/// Deletes the account and its family: children (whose bookings are
+/// cancelled and places handed on first), consents, invitations,
 /// delegations, sessions and roles. The audit log keeps its entries, which
 /// hold account ids that no longer identify anyone, and one entry with the
 /// number of children deleted.
 pub async fn delete_account(
     db: &DatabaseConnection,
+    rules: &BookingRules,
     account_id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let txn = db.begin().await.map_err(AppError::from_db)?;
+    let txn = crate::db::begin_write(db)
+        .await
+        .map_err(AppError::from_db)?;
     let family_id = family_of(&txn, account_id).await?;
     let mut children = 0;
     if let Some(family_id) = family_id {
+        let ids: Vec<i64> = child::Entity::find()
+            .filter(child::Column::FamilyId.eq(family_id))
+            .all(&txn)
+            .await
+            .map_err(AppError::from_db)?
+            .into_iter()
+            .map(|row| row.id)
+            .collect();
+        booking::release_children(&txn, rules, account_id, &ids, now).await?;
         // Children first: their foreign keys point at the consents.
         children = child::Entity::delete_many()
             .filter(child::Column::FamilyId.eq(family_id))

@@ -12,7 +12,7 @@ use std::io::Read;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set, TransactionTrait,
+    Set,
 };
 use serde::Serialize;
 
@@ -184,7 +184,9 @@ pub async fn import_places_csv(
         }
     }
 
-    let txn = db.begin().await.map_err(AppError::from_db)?;
+    let txn = crate::db::begin_write(db)
+        .await
+        .map_err(AppError::from_db)?;
     for row in rows {
         let existing = place::Entity::find()
             .filter(place::Column::SourceKey.eq(row.key.as_str()))
@@ -313,7 +315,9 @@ pub async fn import_regions_csv(
     dry_run: bool,
     now: DateTime<Utc>,
 ) -> Result<(ImportReport, ImportReport), AppError> {
-    let txn = db.begin().await.map_err(AppError::from_db)?;
+    let txn = crate::db::begin_write(db)
+        .await
+        .map_err(AppError::from_db)?;
     let district_report = import_districts(&txn, districts, crs, dry_run, now).await?;
     let street_report = import_streets(&txn, streets, crs, dry_run, now).await?;
     finish(txn, dry_run).await?;

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod app_tokens;
 pub mod audit;
+pub mod booking;
 pub mod demo;
 pub mod family;
 pub mod import;

@@ -127,7 +127,7 @@ fn summarise_place(row: place::Model) -> Result<PlaceSummary, AppError> {
     })
 }
 
-fn summarise_session(row: care_session::Model) -> Result<SessionSummary, AppError> {
+pub(crate) fn summarise_session(row: care_session::Model) -> Result<SessionSummary, AppError> {
     let kind = SessionKind::parse(&row.kind).ok_or_else(|| {
         tracing::error!(session.id = row.id, kind = %row.kind, "session has an unknown kind");
         AppError::Internal

@@ -18,6 +18,14 @@ pub struct Model {
     pub is_demo: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub booking_opens_at: Option<DateTimeUtc>,
+    pub booking_closes_at: Option<DateTimeUtc>,
+    pub cancel_until: Option<DateTimeUtc>,
+    pub guardian_attends: bool,
+    pub release_mode: String,
+    pub release_window_minutes: i32,
+    pub drawn_at: Option<DateTimeUtc>,
+    pub draw_seed: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -165,6 +165,6 @@ pub async fn delete_account(
     State(state): State<AppState>,
     SignedIn(viewer): SignedIn,
 ) -> Result<StatusCode, ApiError> {
-    family::delete_account(&state.db, viewer.account_id, Utc::now()).await?;
+    family::delete_account(&state.db, &state.booking, viewer.account_id, Utc::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

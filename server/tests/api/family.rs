@@ -79,7 +79,7 @@ async fn child_needs_consent(backend: Backend) {
     assert_eq!(count(&app.db, "child_consent").await, 1);
 
     // Withdrawing consent deletes the record but keeps when consent ended.
-    family::withdraw_consent(&app.db, parent, child.id, Utc::now())
+    family::withdraw_consent(&app.db, &Default::default(), parent, child.id, Utc::now())
         .await
         .expect("consent is withdrawn");
     assert_eq!(count(&app.db, "child").await, 0);
@@ -130,7 +130,7 @@ async fn families_are_isolated(backend: Backend) {
         Err(AppError::NotFound)
     );
     assert_eq!(
-        family::withdraw_consent(db, second, child.id, now).await,
+        family::withdraw_consent(db, &Default::default(), second, child.id, now).await,
         Err(AppError::NotFound)
     );
     assert_eq!(
@@ -308,7 +308,7 @@ async fn deletion_removes_personal_data(backend: Backend) {
     }
     assert_eq!(export["carers"][0]["carer_account_id"], carer);
 
-    family::delete_account(db, parent, now)
+    family::delete_account(db, &Default::default(), parent, now)
         .await
         .expect("deleted");
 

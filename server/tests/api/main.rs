@@ -10,6 +10,7 @@
 
 mod app_tokens;
 mod auth;
+mod booking;
 mod browser;
 mod cli;
 mod dev_portal;

@@ -1,0 +1,1857 @@
+//! Booking: places in sessions, cancellation, the waitlist with timed
+//! offers, and the fair-release draw.
+//!
+//! `care_session.booked` counts the places that are taken: confirmed
+//! bookings plus places held by an open waitlist offer. It only changes in
+//! a conditional update that keeps it between 0 and `capacity`, and a check
+//! constraint backs that up.
+//!
+//! Every write runs in one transaction that first locks the session's row.
+//! On SQLite the transaction is `BEGIN IMMEDIATE`, which takes the single
+//! write lock at once (waiting up to the busy timeout), so no transaction
+//! reads a state that another one is about to change. On PostgreSQL the
+//! session row's lock orders all writers of one session, and the rows of
+//! the children involved are locked next, always after the session and in
+//! id order, so two sessions booked for one child cannot both pass the
+//! overlap check. Because every decision is made from rows inside such a
+//! transaction, any number of server processes may share one database and
+//! run the jobs at the same time.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use rand::Rng;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::domain::audit::{self, AuditEntry};
+use crate::domain::family::{self, ChildAccess, age_in_months};
+use crate::entity::{
+    booking, booking_request, care_session, child, delegation, family as family_entity,
+    notification, place, waitlist_entry,
+};
+use crate::error::{AppError, Refusal};
+use crate::model::{
+    BookOutcome, BookingStatus, BookingView, CancelKind, MyBookings, NotificationKind, ReleaseMode,
+    SessionDetail, Viewer, WaitlistStatus, WaitlistView,
+};
+use crate::time::{SHANGHAI, local_date};
+
+/// Attempts of a write transaction that found the database busy.
+const WRITE_ATTEMPTS: u32 = 4;
+/// Letters of check-in codes: digits and capitals without 0, 1, I, L, O.
+const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+const CODE_LENGTH: usize = 6;
+/// Longest idempotency key, in bytes.
+pub const MAX_IDEMPOTENCY_KEY: usize = 64;
+/// Longest reason a member of staff may give for a cancellation.
+pub const MAX_REASON_CHARS: usize = 200;
+
+/// How long a waitlist offer holds its place, by the time left before the
+/// session starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OfferWindow {
+    /// The window applies when the session starts at least this far ahead.
+    pub min_lead: Duration,
+    /// How long the place is held.
+    pub hold: Duration,
+}
+
+/// The booking rules that the server's configuration sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingRules {
+    /// Most confirmed bookings per child in one week (Monday to Sunday in
+    /// Nanjing); 0 for no limit.
+    pub weekly_limit: u32,
+    /// Most children in one request.
+    pub max_children: usize,
+    /// Offer windows, longest lead first.
+    pub offer_windows: Vec<OfferWindow>,
+    /// The shortest offer worth making; with less time before the cut-off
+    /// the place stays open for anyone to book.
+    pub min_offer: Duration,
+}
+
+impl Default for BookingRules {
+    fn default() -> Self {
+        Self {
+            weekly_limit: 3,
+            max_children: 4,
+            offer_windows: vec![
+                OfferWindow {
+                    min_lead: Duration::hours(72),
+                    hold: Duration::hours(12),
+                },
+                OfferWindow {
+                    min_lead: Duration::hours(24),
+                    hold: Duration::hours(4),
+                },
+                OfferWindow {
+                    min_lead: Duration::hours(6),
+                    hold: Duration::hours(1),
+                },
+                OfferWindow {
+                    min_lead: Duration::zero(),
+                    hold: Duration::minutes(30),
+                },
+            ],
+            min_offer: Duration::minutes(5),
+        }
+    }
+}
+
+impl BookingRules {
+    /// Parses offer windows written `72h=12h,24h=4h,6h=1h,0=30m`: for each
+    /// lead, how long an offer holds. Units are `d`, `h` and `m`.
+    pub fn parse_offer_windows(text: &str) -> Result<Vec<OfferWindow>, String> {
+        let mut windows = Vec::new();
+        for part in text
+            .split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+        {
+            let (lead, hold) = part
+                .split_once('=')
+                .ok_or_else(|| format!("`{part}` is not LEAD=HOLD"))?;
+            let min_lead = parse_span(lead)?;
+            let hold = parse_span(hold)?;
+            if hold <= Duration::zero() {
+                return Err(format!("`{part}` holds an offer for no time"));
+            }
+            windows.push(OfferWindow { min_lead, hold });
+        }
+        windows.sort_by_key(|window| std::cmp::Reverse(window.min_lead));
+        if windows
+            .last()
+            .is_none_or(|last| last.min_lead > Duration::zero())
+        {
+            return Err("one window must start at a lead of 0".to_owned());
+        }
+        Ok(windows)
+    }
+
+    /// Returns when an offer made at `now` expires, or `None` when no offer
+    /// may be made: at or after the booking cut-off, or too close to it.
+    pub fn offer_deadline(
+        &self,
+        starts_at: DateTime<Utc>,
+        closes_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        if now >= closes_at {
+            return None;
+        }
+        let lead = starts_at - now;
+        let hold = self
+            .offer_windows
+            .iter()
+            .find(|window| lead >= window.min_lead)
+            .or(self.offer_windows.last())
+            .map_or(Duration::minutes(30), |window| window.hold);
+        let deadline = Ord::min(now + hold, closes_at);
+        (deadline - now >= self.min_offer).then_some(deadline)
+    }
+}
+
+fn parse_span(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if text == "0" {
+        return Ok(Duration::zero());
+    }
+    let (number, unit) = text.split_at(text.len().saturating_sub(1));
+    let number: i64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number followed by d, h or m"))?;
+    if !(0..=10_000).contains(&number) {
+        return Err(format!("`{text}` is out of range"));
+    }
+    match unit {
+        "d" => Ok(Duration::days(number)),
+        "h" => Ok(Duration::hours(number)),
+        "m" => Ok(Duration::minutes(number)),
+        _ => Err(format!("`{text}` needs a unit: d, h or m")),
+    }
+}
+
+/// A request to book places for one or more children.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookRequest {
+    pub session_id: i64,
+    pub child_ids: Vec<i64>,
+    /// Join the waitlist when the session is full, instead of refusing.
+    pub join_waitlist: bool,
+    /// Makes a retried request return the first answer instead of booking
+    /// again.
+    pub idempotency_key: Option<String>,
+}
+
+/// Returns when booking for `session` closes.
+fn closes_at(session: &care_session::Model) -> DateTime<Utc> {
+    session.booking_closes_at.unwrap_or(session.starts_at)
+}
+
+/// Returns the end of the fair-release window, for sessions that have one.
+fn draw_ends_at(session: &care_session::Model) -> Option<DateTime<Utc>> {
+    if ReleaseMode::parse(&session.release_mode) != Some(ReleaseMode::FairRelease) {
+        return None;
+    }
+    let opens = session.booking_opens_at?;
+    Some(opens + Duration::minutes(i64::from(Ord::max(session.release_window_minutes, 0))))
+}
+
+async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, AppError> {
+    crate::db::begin_write(db).await.map_err(AppError::from_db)
+}
+
+/// Runs an async block again, after a short random pause, when the
+/// database was busy; any other answer is final. A macro rather than a
+/// function taking an async closure, whose futures the compiler cannot yet
+/// prove `Send` for every lifetime.
+macro_rules! retry_busy {
+    ($operation:expr) => {{
+        let mut attempt = 1;
+        loop {
+            match $operation.await {
+                Err(AppError::Unavailable) if attempt < WRITE_ATTEMPTS => {
+                    pause_before_retry(attempt).await;
+                    attempt += 1;
+                }
+                other => break other,
+            }
+        }
+    }};
+}
+
+async fn pause_before_retry(attempt: u32) {
+    let pause = rand::thread_rng().gen_range(5..50) * u64::from(attempt);
+    tokio::time::sleep(StdDuration::from_millis(pause)).await;
+}
+
+/// Locks the session's row for the rest of the transaction and reads it.
+async fn lock_session(
+    txn: &DatabaseTransaction,
+    session_id: i64,
+) -> Result<care_session::Model, AppError> {
+    let touched = care_session::Entity::update_many()
+        .col_expr(
+            care_session::Column::Booked,
+            Expr::col(care_session::Column::Booked),
+        )
+        .filter(care_session::Column::Id.eq(session_id))
+        .exec(txn)
+        .await
+        .map_err(AppError::from_db)?
+        .rows_affected;
+    if touched == 0 {
+        return Err(AppError::NotFound);
+    }
+    care_session::Entity::find_by_id(session_id)
+        .one(txn)
+        .await
+        .map_err(AppError::from_db)?
+        .ok_or(AppError::NotFound)
+}
+
+/// Locks a child's row, after the session's, and reads it.
+async fn lock_child(txn: &DatabaseTransaction, child_id: i64) -> Result<child::Model, AppError> {
+    child::Entity::update_many()
+        .col_expr(
+            child::Column::UpdatedAt,
+            Expr::col(child::Column::UpdatedAt),
+        )
+        .filter(child::Column::Id.eq(child_id))
+        .exec(txn)
+        .await
+        .map_err(AppError::from_db)?;
+    child::Entity::find_by_id(child_id)
+        .one(txn)
+        .await
+        .map_err(AppError::from_db)?
+        .ok_or(AppError::NotFound)
+}
+
+/// Changes the taken places by `delta` when the result stays within
+/// `0..=capacity`; returns whether it did.
+async fn adjust_taken(
+    txn: &DatabaseTransaction,
+    session_id: i64,
+    delta: i32,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let taken = Expr::col(care_session::Column::Booked).add(delta);
+    let changed = care_session::Entity::update_many()
+        .col_expr(care_session::Column::Booked, taken.clone())
+        .col_expr(care_session::Column::UpdatedAt, Expr::value(now))
+        .filter(care_session::Column::Id.eq(session_id))
+        .filter(taken.clone().gte(0))
+        .filter(taken.lte(Expr::col(care_session::Column::Capacity)))
+        .exec(txn)
+        .await
+        .map_err(AppError::from_db)?
+        .rows_affected;
+    Ok(changed == 1)
+}
+
+/// Checks whether `child` may take a place in `session`: age on the
+/// session date, no place in it yet, no other booking at the same time,
+/// and the weekly limit. The outer error is a database failure.
+async fn check_child(
+    txn: &DatabaseTransaction,
+    rules: &BookingRules,
+    session: &care_session::Model,
+    child: &child::Model,
+) -> Result<Result<(), Refusal>, AppError> {
+    let session_date = local_date(session.starts_at);
+    let age = age_in_months(child.birth_date, session_date);
+    let in_range = age.is_some_and(|months| {
+        i64::from(months) >= i64::from(session.min_age_months)
+            && i64::from(months) <= i64::from(session.max_age_months)
+    });
+    if !in_range {
+        return Ok(Err(Refusal::AgeOutOfRange));
+    }
+    let booked_sessions = Query::select()
+        .column(booking::Column::SessionId)
+        .from(booking::Entity)
+        .and_where(Expr::col(booking::Column::ActiveChildId).eq(child.id))
+        .to_owned();
+    let clashes = care_session::Entity::find()
+        .filter(care_session::Column::Id.in_subquery(booked_sessions.clone()))
+        .filter(care_session::Column::StartsAt.lt(session.ends_at))
+        .filter(care_session::Column::EndsAt.gt(session.starts_at))
+        .all(txn)
+        .await
+        .map_err(AppError::from_db)?;
+    if clashes.iter().any(|other| other.id == session.id) {
+        return Ok(Err(Refusal::AlreadyBooked));
+    }
+    if !clashes.is_empty() {
+        return Ok(Err(Refusal::Overlap));
+    }
+    if rules.weekly_limit > 0 {
+        let (week_start, week_end) = local_week(session_date);
+        let this_week = care_session::Entity::find()
+            .filter(care_session::Column::Id.in_subquery(booked_sessions))
+            .filter(care_session::Column::StartsAt.gte(week_start))
+            .filter(care_session::Column::StartsAt.lt(week_end))
+            .count(txn)
+            .await
+            .map_err(AppError::from_db)?;
+        if this_week >= u64::from(rules.weekly_limit) {
+            return Ok(Err(Refusal::WeeklyLimit));
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// Returns the instants that bound the week (Monday 00:00 to Monday 00:00
+/// in Nanjing) around `date`.
+fn local_week(date: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
+    let monday = date - Duration::days(i64::from(date.weekday().num_days_from_monday()));
+    let start = SHANGHAI
+        .from_local_datetime(&monday.and_time(NaiveTime::MIN))
+        .single()
+        .map_or(DateTime::<Utc>::MIN_UTC, |local| local.with_timezone(&Utc));
+    (start, start + Duration::days(7))
+}
+
+/// Books places, or joins the waitlist or the draw, for the children in
+/// `request`. The actor must be guardian of each child or a carer for it.
+pub async fn book(
+    db: &DatabaseConnection,
+    rules: &BookingRules,
+    actor: i64,
+    request: &BookRequest,
+    now: DateTime<Utc>,
+) -> Result<BookOutcome, AppError> {
+    let child_ids: BTreeSet<i64> = request.child_ids.iter().copied().collect();
+    if child_ids.is_empty() || child_ids.len() > rules.max_children {
+        return Err(AppError::invalid(
+            "child_ids",
+            format!("choose 1 to {} children", rules.max_children),
+        ));
+    }
+    if let Some(key) = &request.idempotency_key
+        && (key.is_empty()
+            || key.len() > MAX_IDEMPOTENCY_KEY
+            || !key.bytes().all(|byte| byte.is_ascii_graphic()))
+    {
+        return Err(AppError::invalid(
+            "idempotency_key",
+            format!("must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"),
+        ));
+    }
+    retry_busy!(async {
+        let txn = begin_write(db).await?;
+        if let Some(key) = &request.idempotency_key
+            && let Some(earlier) = booking_request::Entity::find()
+                .filter(booking_request::Column::AccountId.eq(actor))
+                .filter(booking_request::Column::IdempotencyKey.eq(key.as_str()))
+                .one(&txn)
+                .await
+                .map_err(AppError::from_db)?
+        {
+            return serde_json::from_value(earlier.outcome).map_err(|error| {
+                tracing::error!(%error, "stored booking outcome does not parse");
+                AppError::Internal
+            });
+        }
+        let session = lock_session(&txn, request.session_id).await?;
+        let outcome = book_locked(
+            &txn,
+            rules,
+            actor,
+            &session,
+            &child_ids,
+            request.join_waitlist,
+            now,
+        )
+        .await?;
+        if let Some(key) = &request.idempotency_key {
+            let stored = serde_json::to_value(&outcome).map_err(|error| {
+                tracing::error!(%error, "booking outcome does not serialise");
+                AppError::Internal
+            })?;
+            booking_request::ActiveModel {
+                account_id: Set(actor),
+                idempotency_key: Set(key.clone()),
+                outcome: Set(stored),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await
+            .map_err(AppError::from_db)?;
+        }
+        txn.commit().await.map_err(AppError::from_db)?;
+        Ok(outcome)
+    })
+}
+
+/// The children of a request, each with the family it belongs to and the
+/// actor's right to act for it.
+struct Requested {
+    child: child::Model,
+    access: ChildAccess,
+}
+
+impl Requested {
+    fn family_id(&self) -> i64 {
+        match self.access {
+            ChildAccess::Guardian { family_id } | ChildAccess::Carer { family_id, .. } => family_id,
+        }
+    }
+}
+
+async fn book_locked(
+    txn: &DatabaseTransaction,
+    rules: &BookingRules,
+    actor: i64,
+    session: &care_session::Model,
+    child_ids: &BTreeSet<i64>,
+    join_waitlist: bool,
+    now: DateTime<Utc>,
+) -> Result<BookOutcome, AppError> {
+    if now >= session.ends_at {
+        return Err(Refusal::SessionOver.into());
+    }
+    if session.booking_opens_at.is_some_and(|opens| now < opens) {
+        return Err(Refusal::NotOpenYet.into());
+    }
+    if now >= closes_at(session) {
+        return Err(Refusal::Closed.into());
+    }
+    let mut requested = Vec::with_capacity(child_ids.len());
+    for &child_id in child_ids {
+        let access = family::child_access(txn, actor, child_id).await?;
+        let child = lock_child(txn, child_id).await?;
+        check_child(txn, rules, session, &child).await??;
+        if open_entry(txn, session.id, child_id).await?.is_some() {
+            return Err(Refusal::AlreadyWaiting.into());
+        }
+        requested.push(Requested { child, access });
+    }
+
+    if let Some(draw_ends) = draw_ends_at(session) {
+        if now < draw_ends {
+            let entries = join_queue(txn, actor, session, &requested, true, now).await?;
+            return Ok(BookOutcome::InDraw { entries });
+        }
+        if session.drawn_at.is_none() {
+            run_draw(txn, rules, session, now).await?;
+        }
+    }
+
+    let wanted = i32::try_from(requested.len()).map_err(|_| AppError::Internal)?;
+    if adjust_taken(txn, session.id, wanted, now).await? {
+        let mut bookings = Vec::with_capacity(requested.len());
+        for entry in &requested {
+            let row = insert_booking(txn, actor, session, entry, now).await?;
+            bookings.push(row);
+        }
+        let views = booking_views(txn, bookings, now).await?;
+        return Ok(BookOutcome::Booked { bookings: views });
+    }
+    if !join_waitlist {
+        return Err(AppError::Full);
+    }
+    let entries = join_queue(txn, actor, session, &requested, false, now).await?;
+    Ok(BookOutcome::Waitlisted { entries })
+}
+
+/// Inserts a confirmed booking for a place already counted as taken, with
+/// its notification and audit entry.
+async fn insert_booking(
+    txn: &DatabaseTransaction,
+    actor: i64,
+    session: &care_session::Model,
+    requested: &Requested,
+    now: DateTime<Utc>,
+) -> Result<booking::Model, AppError> {
+    let code = loop {
+        let code = check_in_code();
+        let taken = booking::Entity::find()
+            .filter(booking::Column::SessionId.eq(session.id))
+            .filter(booking::Column::CheckInCode.eq(code.as_str()))
+            .one(txn)
+            .await
+            .map_err(AppError::from_db)?;
+        if taken.is_none() {
+            break code;
+        }
+    };
+    let row = booking::ActiveModel {
+        session_id: Set(session.id),
+        child_id: Set(requested.child.id),
+        family_id: Set(requested.family_id()),
+        booked_by: Set(Some(actor)),
+        status: Set("confirmed".to_owned()),
+        active_child_id: Set(Some(requested.child.id)),
+        check_in_code: Set(code),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await
+    .map_err(AppError::from_db)?;
+    notify_family(
+        txn,
+        requested.family_id(),
+        Some(actor),
+        NotificationKind::Booked,
+        session.id,
+        json!({ "child_id": requested.child.id, "booking_id": row.id }),
+        now,
+    )
+    .await?;
+    audit::record(
+        txn,
+        AuditEntry {
+            actor: Some(actor),
+            on_behalf_of: requested.access.on_behalf_of(),
+            action: "booking.create",
+            target_kind: "booking",
+            target_id: Some(row.id.to_string()),
+            detail: Some(json!({ "session_id": session.id })),
+        },
+        now,
+    )
+    .await?;
+    Ok(row)
+}
+
+/// Returns a random check-in code.
+fn check_in_code() -> String {
+    let mut rng = rand::thread_rng();
+    (0..CODE_LENGTH)
+        .map(|_| char::from(CODE_ALPHABET[rng.gen_range(0..CODE_ALPHABET.len())]))
+        .collect()
+}
+
+/// Returns the child's waiting or offered entry for the session, if any.
+async fn open_entry(
+    txn: &impl ConnectionTrait,
+    session_id: i64,
+    child_id: i64,
+) -> Result<Option<waitlist_entry::Model>, AppError> {
+    waitlist_entry::Entity::find()
+        .filter(waitlist_entry::Column::SessionId.eq(session_id))
+        .filter(waitlist_entry::Column::ActiveChildId.eq(child_id))
+        .one(txn)
+        .await
+        .map_err(AppError::from_db)
+}
+
+/// Puts the children on the session's waitlist, or into its draw.
+async fn join_queue(
+    txn: &DatabaseTransaction,
+    actor: i64,
+    session: &care_session::Model,
+    requested: &[Requested],
+    in_draw: bool,
+    now: DateTime<Utc>,
+) -> Result<Vec<WaitlistView>, AppError> {
+    let mut rows = Vec::with_capacity(requested.len());
+    for entry in requested {
+        let row = waitlist_entry::ActiveModel {
+            session_id: Set(session.id),
+            child_id: Set(entry.child.id),
+            family_id: Set(entry.family_id()),
+            joined_by: Set(Some(actor)),
+            status: Set(WaitlistStatus::Waiting.as_str().to_owned()),
+            active_child_id: Set(Some(entry.child.id)),
+            priority: Set(0),
+            in_draw: Set(in_draw),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await
+        .map_err(AppError::from_db)?;
+        audit::record(
+            txn,
+            AuditEntry {
+                actor: Some(actor),
+                on_behalf_of: entry.access.on_behalf_of(),
+                action: if in_draw {
+                    "draw.enter"
+                } else {
+                    "waitlist.join"
+                },
+                target_kind: "waitlist_entry",
+                target_id: Some(row.id.to_string()),
+                detail: Some(json!({ "session_id": session.id })),
+            },
+            now,
+        )
+        .await?;
+        rows.push(row);
+    }
+    waitlist_views(txn, rows).await
+}
+
+/// Hands one freed place on: to the first waiting child who may still take
+/// it, as a timed offer, or back to the open places when there is none or
+/// when the booking cut-off is too near. The session must be locked.
+async fn release_place(
+    txn: &DatabaseTransaction,
+    rules: &BookingRules,
+    session_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let session = care_session::Entity::find_by_id(session_id)
+        .one(txn)
+        .await
+        .map_err(AppError::from_db)?
+        .ok_or(AppError::NotFound)?;
+    let undrawn = draw_ends_at(&session).is_some() && session.drawn_at.is_none();
+    if !undrawn
+        && let Some(deadline) = rules.offer_deadline(session.starts_at, closes_at(&session), now)
+    {
+        for entry in queue(txn, session.id).await? {
+            let Some(child) = child::Entity::find_by_id(entry.child_id)
+                .one(txn)
+                .await
+                .map_err(AppError::from_db)?
+            else {
+                continue;
+            };
+            if let Err(refusal) = check_child(txn, rules, &session, &child).await? {
+                close_entry(txn, &entry, WaitlistStatus::Skipped, Some(refusal), now).await?;
+                continue;
+            }
+            let offered = waitlist_entry::Entity::update_many()
+                .col_expr(
+                    waitlist_entry::Column::Status,
+                    Expr::value(WaitlistStatus::Offered.as_str()),
+                )
+                .col_expr(waitlist_entry::Column::OfferedAt, Expr::value(now))
+                .col_expr(
+                    waitlist_entry::Column::OfferExpiresAt,
+                    Expr::value(deadline),
+                )
+                .filter(waitlist_entry::Column::Id.eq(entry.id))
+                .filter(waitlist_entry::Column::Status.eq(WaitlistStatus::Waiting.as_str()))
+                .exec(txn)
+                .await
+                .map_err(AppError::from_db)?
+                .rows_affected;
+            if offered == 1 {
+                notify_family(
+                    txn,
+                    entry.family_id,
+                    entry.joined_by,
+                    NotificationKind::OfferReceived,
+                    session.id,
+                    json!({ "child_id": entry.child_id, "entry_id": entry.id, "deadline": deadline }),
+                    now,
+                )
+                .await?;
+                return Ok(());
+            }
+        }
+    }
+    if !adjust_taken(txn, session.id, -1, now).await? {
+        tracing::error!(session.id, "a released place was not counted as taken");
+        return Err(AppError::Internal);
+    }
+    Ok(())
+}
+
+/// Returns the session's waiting entries in queue order: drawn entries by
+/// their rank, then the rest by arrival. Entries still waiting for the
+/// draw are not in the queue yet.
+async fn queue(
+    txn: &impl ConnectionTrait,
+    session_id: i64,
+) -> Result<Vec<waitlist_entry::Model>, AppError> {
+    waitlist_entry::Entity::find()
+        .filter(waitlist_entry::Column::SessionId.eq(session_id))
+        .filter(waitlist_entry::Column::Status.eq(WaitlistStatus::Waiting.as_str()))
+        .filter(
+            waitlist_entry::Column::InDraw
+                .eq(false)
+                .or(waitlist_entry::Column::DrawRank.is_not_null()),
+        )
+        .order_by_desc(waitlist_entry::Column::InDraw)
+        .order_by_asc(waitlist_entry::Column::DrawRank)
+        .order_by_asc(waitlist_entry::Column::Id)
+        .all(txn)
+        .await
+        .map_err(AppError::from_db)
+}
+
+/// Closes a waiting or offered entry with `status`.
+async fn close_entry(
+    txn: &DatabaseTransaction,
+    entry: &waitlist_entry::Model,
+    status: WaitlistStatus,
+    refusal: Option<Refusal>,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let note = refusal.map(|refusal| {
+        serde_json::to_value(refusal)
+            .ok()
+            .and_then(|value| value.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    });
+    let closed = waitlist_entry::Entity::update_many()
+        .col_expr(waitlist_entry::Column::Status, Expr::value(status.as_str()))
+        .col_expr(
+            waitlist_entry::Column::ActiveChildId,
+            Expr::value(Option::<i64>::None),
+        )
+        .col_expr(waitlist_entry::Column::ClosedAt, Expr::value(now))
+        .col_expr(waitlist_entry::Column::Note, Expr::value(note))
+        .filter(waitlist_entry::Column::Id.eq(entry.id))
+        .filter(waitlist_entry::Column::Status.eq(entry.status.as_str()))
+        .exec(txn)
+        .await
+        .map_err(AppError::from_db)?
+        .rows_affected;
+    Ok(closed == 1)
+}
+
+/// Books the offered place for the entry's child.
+pub async fn accept_offer(
+    db: &DatabaseConnection,
+    rules: &BookingRules,
+    actor: i64,
+    entry_id: i64,
+    now: DateTime<Utc>,
+) -> Result<BookingView, AppError> {
+    let outcome = retry_busy!(async {
+        let txn = begin_write(db).await?;
+        let entry = find_entry(&txn, actor, entry_id).await?;
+        let access = family::child_access(&txn, actor, entry.child_id).await?;
+        let session = lock_session(&txn, entry.session_id).await?;
+        let entry = waitlist_entry::Entity::find_by_id(entry_id)
+            .one(&txn)
+            .await
+            .map_err(AppError::from_db)?
+            .ok_or(AppError::NotFound)?;
+        if entry.status != WaitlistStatus::Offered.as_str() {
+            return Err(Refusal::OfferGone.into());
+        }
+        if entry
+            .offer_expires_at
+            .is_none_or(|deadline| deadline <= now)
+        {
+            // The expiry job has not got to it yet: expire it now.
+            if close_entry(&txn, &entry, WaitlistStatus::Expired, None, now).await? {
+                release_place(&txn, rules, session.id, now).await?;
+            }
+            txn.commit().await.map_err(AppError::from_db)?;
+            return Ok(Err(Refusal::OfferGone));
+        }
+        let child = lock_child(&txn, entry.child_id).await?;
+        if let Err(refusal) = check_child(&txn, rules, &session, &child).await? {
+            if close_entry(&txn, &entry, WaitlistStatus::Skipped, Some(refusal), now).await? {
+                release_place(&txn, rules, session.id, now).await?;
+            }
+            txn.commit().await.map_err(AppError::from_db)?;
+            return Ok(Err(refusal));
+        }
+        close_entry(&txn, &entry, WaitlistStatus::Booked, None, now).await?;
+        let requested = Requested { child, access };
+        let row = insert_booking(&txn, actor, &session, &requested, now).await?;
+        let view = booking_views(&txn, vec![row], now).await?;
+        txn.commit().await.map_err(AppError::from_db)?;
+        view.into_iter().next().map(Ok).ok_or(AppError::Internal)
+    })?;
+    outcome.map_err(AppError::from)
+}
+
+/// Declines an offer, or leaves the waitlist; an offered place passes on.
+/// Leaving twice is not an error.
+pub async fn leave_waitlist(
+    db: &DatabaseConnection,
+    rules: &BookingRules,
+    actor: i64,
+    entry_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    retry_busy!(async {
+        let txn = begin_write(db).await?;
+        let entry = find_entry(&txn, actor, entry_id).await?;
+        let access = family::child_access(&txn, actor, entry.child_id).await?;
+        lock_session(&txn, entry.session_id).await?;
+        let entry = waitlist_entry::Entity::find_by_id(entry_id)
+            .one(&txn)
+            .await
+            .map_err(AppError::from_db)?
+            .ok_or(AppError::NotFound)?;
+        let status = WaitlistStatus::parse(&entry.status);
+        let closed = match status {
+            Some(WaitlistStatus::Offered) => {
+                let closed = close_entry(&txn, &entry, WaitlistStatus::Declined, None, now).await?;
+                if closed {
+                    release_place(&txn, rules, entry.session_id, now).await?;
+                }
+                closed
+            }
+            Some(WaitlistStatus::Waiting) => {
+                close_entry(&txn, &entry, WaitlistStatus::Left, None, now).await?
+            }
+            _ => false,
+        };
+        if closed {
+            audit::record(
+                &txn,
+                AuditEntry {
+                    actor: Some(actor),
+                    on_behalf_of: access.on_behalf_of(),
+                    action: "waitlist.leave",
+                    target_kind: "waitlist_entry",
+                    target_id: Some(entry.id.to_string()),
+                    detail: None,
+                },
+                now,
+            )
+            .await?;
+        }
+        txn.commit().await.map_err(AppError::from_db)
+    })
+}
+
+/// Finds an entry of a child the actor may act for; others are `NotFound`.
+async fn find_entry(
+    txn: &DatabaseTransaction,
+    actor: i64,
+    entry_id: i64,
+) -> Result<waitlist_entry::Model, AppError> {
+    let entry = waitlist_entry::Entity::find_by_id(entry_id)
+        .one(txn)
+        .await
+        .map_err(AppError::from_db)?
+        .ok_or(AppError::NotFound)?;
+    family::child_access(txn, actor, entry.child_id).await?;
+    Ok(entry)
+}
+
+/// Cancels a booking for the family. After the cancellation cut-off it is
+/// recorded as late. Cancelling a cancelled booking changes nothing, so a
+/// place is released once however many requests arrive.
+pub async fn cancel(
+    db: &DatabaseConnection,
+    rules: &BookingRules,
+    actor: i64,
+    booking_id: i64,
+    now: DateTime<Utc>,
+) -> Result<BookingView, AppError> {
+    retry_busy!(async {
+        let txn = begin_write(db).await?;
+        let row = booking::Entity::find_by_id(booking_id)
+            .one(&txn)
+            .await
+            .map_err(AppError::from_db)?
+            .ok_or(AppError::NotFound)?;
+        let access = family::child_access(&txn, actor, row.child_id).await?;
+        let session = lock_session(&txn, row.session_id).await?;
+        if now >= session.ends_at {
+            return Err(Refusal::SessionOver.into());
+        }
+        let cancel_until = session.cancel_until.unwrap_or(session.starts_at);
+        let kind = if now >= cancel_until {
+            CancelKind::Late
+        } else {
+            CancelKind::Family
+        };
+        if mark_cancelled(&txn, booking_id, actor, kind, None, now).await? {
+            release_place(&txn, rules, session.id, now).await?;
+            audit::record(
+                &txn,
+                AuditEntry {
+                    actor: Some(actor),
+                    on_behalf_of: access.on_behalf_of(),
+                    action: "booking.cancel",
+                    target_kind: "booking",
+                    target_id: Some(booking_id.to_string()),
+                    detail: Some(json!({ "kind": kind.as_str() })),
+                },
+                now,
+            )
+            .await?;
+        }
+        let row = booking::Entity::find_by_id(booking_id)
+            .one(&txn)
+            .await
+            .map_err(AppError::from_db)?
+            .ok_or(AppError::NotFound)?;
+        let view = booking_views(&txn, vec![row], now).await?;
+        txn.commit().await.map_err(AppError::from_db)?;
+        view.into_iter().next().ok_or(AppError::Internal)
+    })
+}
+
+/// Marks a confirmed booking cancelled; returns false when it was not
+/// confirmed any more.
+async fn mark_cancelled(
+    txn: &DatabaseTransaction,
+    booking_id: i64,
+    actor: i64,
+    kind: CancelKind,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let changed = booking::Entity::update_many()
+        .col_expr(booking::Column::Status, Expr::value("cancelled"))
+        .col_expr(
+            booking::Column::ActiveChildId,
+            Expr::value(Option::<i64>::None),
+        )
+        .col_expr(booking::Column::CancelledAt, Expr::value(now))
+        .col_expr(booking::Column::CancelledBy, Expr::value(actor))
+        .col_expr(booking::Column::CancelKind, Expr::value(kind.as_str()))
+        .col_expr(
+            booking::Column::CancelReason,
+            Expr::value(reason.map(str::to_owned)),
+        )
+        .filter(booking::Column::Id.eq(booking_id))
+        .filter(booking::Column::Status.eq("confirmed"))
+        .exec(txn)
+        .await
+        .map_err(AppError::from_db)?
+        .rows_affected;
+    Ok(changed == 1)
+}
+
+/// Returns whether the viewer runs the place: its staff, an administrator
+/// of its district, or a city administrator.
+pub async fn may_manage_place(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    place_id: i64,
+) -> Result<bool, AppError> {
+    use crate::entity::district;
+    use crate::model::Role;
+
+    if viewer.is_staff_of(place_id) {
+        return Ok(true);
+    }
+    let codes: Vec<&str> = viewer
+        .roles
+        .iter()
+        .filter_map(|role| match role {
+            Role::DistrictAdmin { district_code } => Some(district_code.as_str()),
+            _ => None,
+        })
+        .collect();
+    if codes.is_empty() {
+        return Ok(false);
+    }
+    let Some(row) = place::Entity::find_by_id(place_id)
+        .one(db)
+        .await
+        .map_err(AppError::from_db)?
+    else {
+        return Ok(false);
+    };
+    let Some(name) = row.district else {
+        return Ok(false);
+    };
+    let found = district::Entity::find()
+        .filter(district::Column::Code.is_in(codes))
+        .filter(district::Column::Name.eq(name))
+        .one(db)
+        .await
+        .map_err(AppError::from_db)?;
+    Ok(found.is_some())
+}
+
+/// Cancels a booking for the room's staff, with a reason the family sees.
+pub async fn cancel_by_staff(
+    db: &DatabaseConnection,
+    rules: &BookingRules,
+    viewer: &Viewer,
+    booking_id: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let reason = reason.trim();
+    if reason.is_empty()
+        || reason.chars().count() > MAX_REASON_CHARS
+        || reason.chars().any(char::is_control)
+    {
+        return Err(AppError::invalid(
+            "reason",
+            format!("must be 1 to {MAX_REASON_CHARS} characters on one line"),
+        ));
+    }
+    retry_busy!(async {
+        let txn = begin_write(db).await?;
+        let row = booking::Entity::find_by_id(booking_id)
+            .one(&txn)
+            .await
+            .map_err(AppError::from_db)?
+            .ok_or(AppError::NotFound)?;
+        let session = lock_session(&txn, row.session_id).await?;
+        if !may_manage_place(&txn, viewer, session.place_id).await? {
+            return Err(AppError::NotFound);
+        }
+        if mark_cancelled(
+            &txn,
+            booking_id,
+            viewer.account_id,
+            CancelKind::Staff,
+            Some(reason),
+            now,
+        )
+        .await?
+        {
+            release_place(&txn, rules, session.id, now).await?;
+            notify_family(
+                &txn,
+                row.family_id,
+                row.booked_by,
+                NotificationKind::CancelledByStaff,
+                session.id,
+                json!({ "child_id": row.child_id, "booking_id": row.id, "reason": reason }),
+                now,
+            )
+            .await?;
+            audit::record(
+                &txn,
+                AuditEntry {
+                    actor: Some(viewer.account_id),
+                    on_behalf_of: None,
+                    action: "booking.cancel_by_staff",
+                    target_kind: "booking",
+                    target_id: Some(booking_id.to_string()),
+                    detail: Some(json!({ "session_id": session.id })),
+                },
+                now,
+            )
+            .await?;
+        }
+        txn.commit().await.map_err(AppError::from_db)
+    })
+}
+
+/// Cancels the bookings and closes the waitlist entries of children whose
+/// records are about to be deleted, handing their places on. Runs in the
+/// caller's transaction, which must have started as a write.
+pub async fn release_children(
+    txn: &DatabaseTransaction,
+    rules: &BookingRules,
+    actor: i64,
+    child_ids: &[i64],
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    if child_ids.is_empty() {
+        return Ok(());
+    }
+    let bookings = booking::Entity::find()
+        .filter(booking::Column::ActiveChildId.is_in(child_ids.to_vec()))
+        .order_by_asc(booking::Column::SessionId)
+        .all(txn)
+        .await
+        .map_err(AppError::from_db)?;
+    for row in bookings {
+        let session = lock_session(txn, row.session_id).await?;
+        if mark_cancelled(txn, row.id, actor, CancelKind::Withdrawn, None, now).await?
+            && now < session.ends_at
+        {
+            release_place(txn, rules, session.id, now).await?;
+        } else if now >= session.ends_at {
+            adjust_taken(txn, session.id, -1, now).await?;
+        }
+    }
+    let entries = waitlist_entry::Entity::find()
+        .filter(waitlist_entry::Column::ActiveChildId.is_in(child_ids.to_vec()))
+        .order_by_asc(waitlist_entry::Column::SessionId)
+        .all(txn)
+        .await
+        .map_err(AppError::from_db)?;
+    for entry in entries {
+        lock_session(txn, entry.session_id).await?;
+        let offered = entry.status == WaitlistStatus::Offered.as_str();
+        if close_entry(txn, &entry, WaitlistStatus::Left, None, now).await? && offered {
+            release_place(txn, rules, entry.session_id, now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Expires the offers whose deadline has passed and hands their places on.
+/// Safe to run on every server at once: each offer expires in a
+/// transaction that locks its session and changes it only if still open.
+pub async fn expire_offers(
+    db: &DatabaseConnection,
+    rules: &BookingRules,
+    now: DateTime<Utc>,
+) -> Result<u32, AppError> {
+    let due = waitlist_entry::Entity::find()
+        .filter(waitlist_entry::Column::Status.eq(WaitlistStatus::Offered.as_str()))
+        .filter(waitlist_entry::Column::OfferExpiresAt.lte(now))
+        .order_by_asc(waitlist_entry::Column::OfferExpiresAt)
+        .limit(200)
+        .all(db)
+        .await
+        .map_err(AppError::from_db)?;
+    let mut expired = 0;
+    for entry in due {
+        let done = retry_busy!(async {
+            let txn = begin_write(db).await?;
+            lock_session(&txn, entry.session_id).await?;
+            let Some(current) = waitlist_entry::Entity::find_by_id(entry.id)
+                .one(&txn)
+                .await
+                .map_err(AppError::from_db)?
+            else {
+                return Ok(false);
+            };
+            let due = current.status == WaitlistStatus::Offered.as_str()
+                && current
+                    .offer_expires_at
+                    .is_some_and(|deadline| deadline <= now);
+            if !due || !close_entry(&txn, &current, WaitlistStatus::Expired, None, now).await? {
+                return Ok(false);
+            }
+            notify_family(
+                &txn,
+                current.family_id,
+                current.joined_by,
+                NotificationKind::OfferExpired,
+                current.session_id,
+                json!({ "child_id": current.child_id, "entry_id": current.id }),
+                now,
+            )
+            .await?;
+            release_place(&txn, rules, current.session_id, now).await?;
+            txn.commit().await.map_err(AppError::from_db)?;
+            Ok(true)
+        })?;
+        expired += u32::from(done);
+    }
+    Ok(expired)
+}
+
+/// Runs the fair-release draw of every session whose window has closed.
+pub async fn run_due_draws(
+    db: &DatabaseConnection,
+    rules: &BookingRules,
+    now: DateTime<Utc>,
+) -> Result<u32, AppError> {
+    let candidates = care_session::Entity::find()
+        .filter(care_session::Column::ReleaseMode.eq(ReleaseMode::FairRelease.as_str()))
+        .filter(care_session::Column::DrawnAt.is_null())
+        .filter(care_session::Column::BookingOpensAt.lte(now))
+        .filter(care_session::Column::EndsAt.gt(now))
+        .limit(200)
+        .all(db)
+        .await
+        .map_err(AppError::from_db)?;
+    let mut drawn = 0;
+    for session in candidates {
+        if draw_ends_at(&session).is_none_or(|ends| ends > now) {
+            continue;
+        }
+        let done = retry_busy!(async {
+            let txn = begin_write(db).await?;
+            let session = lock_session(&txn, session.id).await?;
+            if session.drawn_at.is_some() {
+                return Ok(false);
+            }
+            run_draw(&txn, rules, &session, now).await?;
+            txn.commit().await.map_err(AppError::from_db)?;
+            Ok(true)
+        })?;
+        drawn += u32::from(done);
+    }
+    Ok(drawn)
+}
+
+/// Returns the draw order of `entries` (id and priority group) for `seed`:
+/// by priority group, then by the SHA-256 of the seed and the entry id,
+/// both as 8-byte little-endian integers. Anyone with the seed and the
+/// entry ids can compute it again.
+pub fn draw_order(seed: i64, entries: &[(i64, i32)]) -> Vec<i64> {
+    let mut keyed: Vec<(i32, [u8; 32], i64)> = entries
+        .iter()
+        .map(|&(id, priority)| {
+            let mut hasher = Sha256::new();
+            hasher.update(seed.to_le_bytes());
+            hasher.update(id.to_le_bytes());
+            (priority, hasher.finalize().into(), id)
+        })
+        .collect();
+    keyed.sort();
+    keyed.into_iter().map(|(_, _, id)| id).collect()
+}
+
+/// Draws the fair-release requests: ranks them with a fresh seed, gives the
+/// free places in that order to children who may still take them, and
+/// leaves the rest waiting in rank order. The session must be locked.
+async fn run_draw(
+    txn: &DatabaseTransaction,
+    rules: &BookingRules,
+    session: &care_session::Model,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let seed: i64 = rand::thread_rng().r#gen();
+    let entries = waitlist_entry::Entity::find()
+        .filter(waitlist_entry::Column::SessionId.eq(session.id))
+        .filter(waitlist_entry::Column::InDraw.eq(true))
+        .filter(waitlist_entry::Column::Status.eq(WaitlistStatus::Waiting.as_str()))
+        .all(txn)
+        .await
+        .map_err(AppError::from_db)?;
+    let keys: Vec<(i64, i32)> = entries.iter().map(|e| (e.id, e.priority)).collect();
+    let order = draw_order(seed, &keys);
+    let by_id: HashMap<i64, waitlist_entry::Model> =
+        entries.into_iter().map(|entry| (entry.id, entry)).collect();
+    for (rank, id) in order.iter().enumerate() {
+        waitlist_entry::Entity::update_many()
+            .col_expr(
+                waitlist_entry::Column::DrawRank,
+                Expr::value(i32::try_from(rank + 1).unwrap_or(i32::MAX)),
+            )
+            .filter(waitlist_entry::Column::Id.eq(*id))
+            .exec(txn)
+            .await
+            .map_err(AppError::from_db)?;
+    }
+    care_session::Entity::update_many()
+        .col_expr(care_session::Column::DrawnAt, Expr::value(now))
+        .col_expr(care_session::Column::DrawSeed, Expr::value(seed))
+        .filter(care_session::Column::Id.eq(session.id))
+        .exec(txn)
+        .await
+        .map_err(AppError::from_db)?;
+    for id in &order {
+        let Some(entry) = by_id.get(id) else { continue };
+        let Some(child) = child::Entity::find_by_id(entry.child_id)
+            .one(txn)
+            .await
+            .map_err(AppError::from_db)?
+        else {
+            continue;
+        };
+        if let Err(refusal) = check_child(txn, rules, session, &child).await? {
+            close_entry(txn, entry, WaitlistStatus::Skipped, Some(refusal), now).await?;
+            continue;
+        }
+        if !adjust_taken(txn, session.id, 1, now).await? {
+            notify_family(
+                txn,
+                entry.family_id,
+                entry.joined_by,
+                NotificationKind::DrawLost,
+                session.id,
+                json!({ "child_id": entry.child_id, "entry_id": entry.id }),
+                now,
+            )
+            .await?;
+            continue;
+        }
+        close_entry(txn, entry, WaitlistStatus::Booked, None, now).await?;
+        let actor = entry.joined_by.unwrap_or_default();
+        let access = match family::child_access(txn, actor, child.id).await {
+            Ok(access) => access,
+            // The carer who asked lost the delegation: book for the family.
+            Err(_) => ChildAccess::Guardian {
+                family_id: entry.family_id,
+            },
+        };
+        insert_booking(txn, actor, session, &Requested { child, access }, now).await?;
+    }
+    audit::record(
+        txn,
+        AuditEntry {
+            actor: None,
+            on_behalf_of: None,
+            action: "session.draw",
+            target_kind: "care_session",
+            target_id: Some(session.id.to_string()),
+            detail: Some(json!({ "seed": seed, "order": order })),
+        },
+        now,
+    )
+    .await
+}
+
+/// The published record of a fair-release draw.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DrawRecord {
+    pub session_id: i64,
+    pub drawn_at: DateTime<Utc>,
+    pub seed: i64,
+    /// Entry ids with their priority group, in drawn order.
+    pub entries: Vec<DrawnEntry>,
+}
+
+/// One request in a draw, without anything that identifies the child.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DrawnEntry {
+    pub entry_id: i64,
+    pub priority: i32,
+    pub rank: u32,
+}
+
+/// Returns the record of a session's draw, for anyone to check.
+pub async fn draw_record(
+    db: &impl ConnectionTrait,
+    session_id: i64,
+) -> Result<DrawRecord, AppError> {
+    let session = care_session::Entity::find_by_id(session_id)
+        .one(db)
+        .await
+        .map_err(AppError::from_db)?
+        .ok_or(AppError::NotFound)?;
+    let (Some(drawn_at), Some(seed)) = (session.drawn_at, session.draw_seed) else {
+        return Err(AppError::NotFound);
+    };
+    let entries = waitlist_entry::Entity::find()
+        .filter(waitlist_entry::Column::SessionId.eq(session_id))
+        .filter(waitlist_entry::Column::DrawRank.is_not_null())
+        .order_by_asc(waitlist_entry::Column::DrawRank)
+        .all(db)
+        .await
+        .map_err(AppError::from_db)?;
+    Ok(DrawRecord {
+        session_id,
+        drawn_at,
+        seed,
+        entries: entries
+            .into_iter()
+            .map(|entry| DrawnEntry {
+                entry_id: entry.id,
+                priority: entry.priority,
+                rank: entry
+                    .draw_rank
+                    .and_then(|rank| u32::try_from(rank).ok())
+                    .unwrap_or_default(),
+            })
+            .collect(),
+    })
+}
+
+/// Writes a reminder to each family with a booking that starts within the
+/// next day; each booking gets one, whichever server sends it.
+pub async fn send_reminders(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u32, AppError> {
+    let soon = Query::select()
+        .column(care_session::Column::Id)
+        .from(care_session::Entity)
+        .and_where(Expr::col(care_session::Column::StartsAt).gt(now))
+        .and_where(Expr::col(care_session::Column::StartsAt).lte(now + Duration::days(1)))
+        .to_owned();
+    let due = booking::Entity::find()
+        .filter(booking::Column::SessionId.in_subquery(soon))
+        .filter(booking::Column::Status.eq("confirmed"))
+        .filter(booking::Column::RemindedAt.is_null())
+        .limit(500)
+        .all(db)
+        .await
+        .map_err(AppError::from_db)?;
+    let mut sent = 0;
+    for row in due {
+        let txn = crate::db::begin_write(db)
+            .await
+            .map_err(AppError::from_db)?;
+        let claimed = booking::Entity::update_many()
+            .col_expr(booking::Column::RemindedAt, Expr::value(now))
+            .filter(booking::Column::Id.eq(row.id))
+            .filter(booking::Column::RemindedAt.is_null())
+            .exec(&txn)
+            .await
+            .map_err(AppError::from_db)?
+            .rows_affected;
+        if claimed == 1 {
+            notify_family(
+                &txn,
+                row.family_id,
+                row.booked_by,
+                NotificationKind::Reminder,
+                row.session_id,
+                json!({ "child_id": row.child_id, "booking_id": row.id }),
+                now,
+            )
+            .await?;
+            sent += 1;
+        }
+        txn.commit().await.map_err(AppError::from_db)?;
+    }
+    Ok(sent)
+}
+
+/// Writes a notification to the family's guardian, and to the carer who
+/// acted when that is someone else.
+async fn notify_family(
+    txn: &impl ConnectionTrait,
+    family_id: i64,
+    actor: Option<i64>,
+    kind: NotificationKind,
+    session_id: i64,
+    detail: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let guardian = family_entity::Entity::find_by_id(family_id)
+        .one(txn)
+        .await
+        .map_err(AppError::from_db)?
+        .map(|row| row.guardian_account_id);
+    let mut recipients: BTreeSet<i64> = guardian.into_iter().collect();
+    if let Some(actor) = actor
+        && actor != 0
+    {
+        recipients.insert(actor);
+    }
+    for account_id in recipients {
+        notification::ActiveModel {
+            account_id: Set(account_id),
+            kind: Set(kind.as_str().to_owned()),
+            session_id: Set(Some(session_id)),
+            detail: Set(Some(detail.clone())),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await
+        .map_err(AppError::from_db)?;
+    }
+    Ok(())
+}
+
+/// Returns the children the account may act for: its own and those it
+/// cares for through a live delegation.
+pub async fn reachable_children(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+) -> Result<Vec<i64>, AppError> {
+    let mut ids = BTreeSet::new();
+    if let Some(family_id) = family::family_of(db, account_id).await? {
+        let own = child::Entity::find()
+            .filter(child::Column::FamilyId.eq(family_id))
+            .all(db)
+            .await
+            .map_err(AppError::from_db)?;
+        ids.extend(own.into_iter().map(|row| row.id));
+    }
+    let delegated = delegation::Entity::find()
+        .filter(delegation::Column::CarerAccountId.eq(account_id))
+        .filter(delegation::Column::RevokedAt.is_null())
+        .all(db)
+        .await
+        .map_err(AppError::from_db)?;
+    ids.extend(delegated.into_iter().map(|row| row.child_id));
+    Ok(ids.into_iter().collect())
+}
+
+/// Returns the bookings and waitlist entries of every child the account
+/// may act for.
+pub async fn my_bookings(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    now: DateTime<Utc>,
+) -> Result<MyBookings, AppError> {
+    let children = reachable_children(db, account_id).await?;
+    if children.is_empty() {
+        return Ok(MyBookings {
+            upcoming: Vec::new(),
+            waitlist: Vec::new(),
+            past: Vec::new(),
+        });
+    }
+    let rows = booking::Entity::find()
+        .filter(booking::Column::ChildId.is_in(children.clone()))
+        .order_by_desc(booking::Column::Id)
+        .limit(200)
+        .all(db)
+        .await
+        .map_err(AppError::from_db)?;
+    let views = booking_views(db, rows, now).await?;
+    let (mut upcoming, mut past): (Vec<_>, Vec<_>) = views
+        .into_iter()
+        .partition(|view| view.status == BookingStatus::Confirmed && view.ends_at > now);
+    upcoming.sort_by_key(|view| (view.starts_at, view.id));
+    past.truncate(20);
+    let entries = waitlist_entry::Entity::find()
+        .filter(waitlist_entry::Column::ChildId.is_in(children))
+        .filter(waitlist_entry::Column::ActiveChildId.is_not_null())
+        .order_by_asc(waitlist_entry::Column::Id)
+        .all(db)
+        .await
+        .map_err(AppError::from_db)?;
+    let mut waitlist = waitlist_views(db, entries).await?;
+    waitlist.retain(|entry| entry.starts_at > now);
+    Ok(MyBookings {
+        upcoming,
+        waitlist,
+        past,
+    })
+}
+
+/// Returns one booking of a child the account may act for.
+pub async fn get_booking(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    booking_id: i64,
+    now: DateTime<Utc>,
+) -> Result<BookingView, AppError> {
+    let row = booking::Entity::find_by_id(booking_id)
+        .one(db)
+        .await
+        .map_err(AppError::from_db)?
+        .ok_or(AppError::NotFound)?;
+    family::child_access(db, account_id, row.child_id).await?;
+    booking_views(db, vec![row], now)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(AppError::NotFound)
+}
+
+/// Returns a session with its booking rules.
+pub async fn session_detail(
+    db: &impl ConnectionTrait,
+    session_id: i64,
+) -> Result<SessionDetail, AppError> {
+    let row = care_session::Entity::find_by_id(session_id)
+        .one(db)
+        .await
+        .map_err(AppError::from_db)?
+        .ok_or(AppError::NotFound)?;
+    let place_row = place::Entity::find_by_id(row.place_id)
+        .one(db)
+        .await
+        .map_err(AppError::from_db)?
+        .ok_or(AppError::NotFound)?;
+    let waiting = waitlist_entry::Entity::find()
+        .filter(waitlist_entry::Column::SessionId.eq(session_id))
+        .filter(waitlist_entry::Column::ActiveChildId.is_not_null())
+        .count(db)
+        .await
+        .map_err(AppError::from_db)?;
+    let release_mode = ReleaseMode::parse(&row.release_mode).unwrap_or(ReleaseMode::FirstCome);
+    Ok(SessionDetail {
+        place_id: row.place_id,
+        place_name: place_row.name,
+        booking_opens_at: row.booking_opens_at,
+        booking_closes_at: closes_at(&row),
+        cancel_until: row.cancel_until.unwrap_or(row.starts_at),
+        guardian_attends: row.guardian_attends,
+        release_mode,
+        release_window_minutes: u32::try_from(row.release_window_minutes).unwrap_or(0),
+        waiting: u32::try_from(waiting).unwrap_or(u32::MAX),
+        updated_at: row.updated_at,
+        session: crate::domain::places::summarise_session(row)?,
+    })
+}
+
+/// The names and times that views show next to a booking or an entry.
+struct Context {
+    sessions: HashMap<i64, care_session::Model>,
+    places: HashMap<i64, String>,
+    children: HashMap<i64, String>,
+}
+
+async fn context(
+    db: &impl ConnectionTrait,
+    session_ids: Vec<i64>,
+    child_ids: Vec<i64>,
+) -> Result<Context, AppError> {
+    let sessions: HashMap<i64, care_session::Model> = care_session::Entity::find()
+        .filter(care_session::Column::Id.is_in(session_ids))
+        .all(db)
+        .await
+        .map_err(AppError::from_db)?
+        .into_iter()
+        .map(|row| (row.id, row))
+        .collect();
+    let place_ids: BTreeSet<i64> = sessions.values().map(|row| row.place_id).collect();
+    let places = place::Entity::find()
+        .filter(place::Column::Id.is_in(place_ids))
+        .all(db)
+        .await
+        .map_err(AppError::from_db)?
+        .into_iter()
+        .map(|row| (row.id, row.name))
+        .collect();
+    let children = child::Entity::find()
+        .filter(child::Column::Id.is_in(child_ids))
+        .all(db)
+        .await
+        .map_err(AppError::from_db)?
+        .into_iter()
+        .map(|row| (row.id, row.display_name))
+        .collect();
+    Ok(Context {
+        sessions,
+        places,
+        children,
+    })
+}
+
+async fn booking_views(
+    db: &impl ConnectionTrait,
+    rows: Vec<booking::Model>,
+    now: DateTime<Utc>,
+) -> Result<Vec<BookingView>, AppError> {
+    let context = context(
+        db,
+        rows.iter().map(|row| row.session_id).collect(),
+        rows.iter().map(|row| row.child_id).collect(),
+    )
+    .await?;
+    let mut views = Vec::with_capacity(rows.len());
+    for row in rows {
+        let Some(session) = context.sessions.get(&row.session_id) else {
+            continue;
+        };
+        let confirmed = row.status == "confirmed";
+        views.push(BookingView {
+            id: row.id,
+            session_id: row.session_id,
+            session_title: session.title.clone(),
+            place_id: session.place_id,
+            place_name: context
+                .places
+                .get(&session.place_id)
+                .cloned()
+                .unwrap_or_default(),
+            starts_at: session.starts_at,
+            ends_at: session.ends_at,
+            child_id: row.child_id,
+            child_name: context
+                .children
+                .get(&row.child_id)
+                .cloned()
+                .unwrap_or_default(),
+            status: if confirmed {
+                BookingStatus::Confirmed
+            } else {
+                BookingStatus::Cancelled
+            },
+            check_in_code: confirmed.then(|| row.check_in_code.clone()),
+            cancel_kind: row.cancel_kind.as_deref().and_then(CancelKind::parse),
+            cancel_reason: row.cancel_reason,
+            cancel_is_late: now >= session.cancel_until.unwrap_or(session.starts_at),
+            created_at: row.created_at,
+        });
+    }
+    Ok(views)
+}
+
+async fn waitlist_views(
+    db: &impl ConnectionTrait,
+    rows: Vec<waitlist_entry::Model>,
+) -> Result<Vec<WaitlistView>, AppError> {
+    let context = context(
+        db,
+        rows.iter().map(|row| row.session_id).collect(),
+        rows.iter().map(|row| row.child_id).collect(),
+    )
+    .await?;
+    let mut queues: HashMap<i64, Vec<i64>> = HashMap::new();
+    let mut views = Vec::with_capacity(rows.len());
+    for row in rows {
+        let Some(session) = context.sessions.get(&row.session_id) else {
+            continue;
+        };
+        let status = WaitlistStatus::parse(&row.status).unwrap_or(WaitlistStatus::Left);
+        let position = if status == WaitlistStatus::Waiting {
+            if let std::collections::hash_map::Entry::Vacant(slot) = queues.entry(row.session_id) {
+                let order = queue(db, row.session_id).await?;
+                slot.insert(order.into_iter().map(|entry| entry.id).collect());
+            }
+            queues
+                .get(&row.session_id)
+                .and_then(|order| order.iter().position(|&id| id == row.id))
+                .and_then(|index| u32::try_from(index + 1).ok())
+        } else {
+            None
+        };
+        views.push(WaitlistView {
+            id: row.id,
+            session_id: row.session_id,
+            session_title: session.title.clone(),
+            place_name: context
+                .places
+                .get(&session.place_id)
+                .cloned()
+                .unwrap_or_default(),
+            starts_at: session.starts_at,
+            child_id: row.child_id,
+            child_name: context
+                .children
+                .get(&row.child_id)
+                .cloned()
+                .unwrap_or_default(),
+            status,
+            position,
+            in_draw: row.in_draw && row.draw_rank.is_none(),
+            offer_expires_at: (status == WaitlistStatus::Offered)
+                .then_some(row.offer_expires_at)
+                .flatten(),
+        });
+    }
+    Ok(views)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .map(|instant| instant.with_timezone(&Utc))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn offer_window_shrinks_with_lead_time_and_stops_at_the_cut_off() {
+        let rules = BookingRules::default();
+        let now = at("2026-12-05T02:00:00Z");
+        let cases = [
+            // (session start, cut-off, expected deadline)
+            (
+                "2026-12-10T02:00:00Z",
+                "2026-12-10T02:00:00Z",
+                Some("2026-12-05T14:00:00Z"),
+            ),
+            (
+                "2026-12-06T08:00:00Z",
+                "2026-12-06T08:00:00Z",
+                Some("2026-12-05T06:00:00Z"),
+            ),
+            (
+                "2026-12-05T09:00:00Z",
+                "2026-12-05T09:00:00Z",
+                Some("2026-12-05T03:00:00Z"),
+            ),
+            (
+                "2026-12-05T04:00:00Z",
+                "2026-12-05T04:00:00Z",
+                Some("2026-12-05T02:30:00Z"),
+            ),
+            // The cut-off comes first: the offer ends there.
+            (
+                "2026-12-05T04:00:00Z",
+                "2026-12-05T02:10:00Z",
+                Some("2026-12-05T02:10:00Z"),
+            ),
+            // Too close to the cut-off, and past it: no offer.
+            ("2026-12-05T04:00:00Z", "2026-12-05T02:04:00Z", None),
+            ("2026-12-05T04:00:00Z", "2026-12-05T02:00:00Z", None),
+        ];
+        for (starts, closes, expected) in cases {
+            assert_eq!(
+                rules.offer_deadline(at(starts), at(closes), now),
+                expected.map(at),
+                "session at {starts}, cut-off {closes}"
+            );
+        }
+    }
+
+    #[test]
+    fn offer_windows_parse_and_need_a_zero_lead() {
+        let windows = BookingRules::parse_offer_windows("6h=1h, 3d=12h,0=30m");
+        assert_eq!(
+            windows,
+            Ok(vec![
+                OfferWindow {
+                    min_lead: Duration::days(3),
+                    hold: Duration::hours(12)
+                },
+                OfferWindow {
+                    min_lead: Duration::hours(6),
+                    hold: Duration::hours(1)
+                },
+                OfferWindow {
+                    min_lead: Duration::zero(),
+                    hold: Duration::minutes(30)
+                },
+            ])
+        );
+        for bad in ["", "6h=1h", "6h", "6x=1h", "0=0m", "0=-5m", "0=99999d"] {
+            assert!(BookingRules::parse_offer_windows(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn draw_order_is_reproducible_and_respects_priority_groups() {
+        let entries: Vec<(i64, i32)> = (1..=50).map(|id| (id, 0)).collect();
+        let first = draw_order(42, &entries);
+        assert_eq!(first, draw_order(42, &entries));
+        assert_ne!(first, draw_order(43, &entries));
+        let mut sorted = first.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (1..=50).collect::<Vec<_>>());
+
+        let grouped = [(1, 1), (2, 0), (3, 1), (4, 0)];
+        let order = draw_order(7, &grouped);
+        let groups: Vec<i32> = order
+            .iter()
+            .map(|id| grouped.iter().find(|e| e.0 == *id).map_or(-1, |e| e.1))
+            .collect();
+        assert_eq!(groups, vec![0, 0, 1, 1]);
+    }
+
+    #[test]
+    fn weeks_run_monday_to_monday_in_nanjing() {
+        // Sunday 2026-12-06 belongs to the week starting Monday 2026-11-30,
+        // which starts at 2026-11-29T16:00Z.
+        let sunday = NaiveDate::from_ymd_opt(2026, 12, 6).unwrap_or_default();
+        let (start, end) = local_week(sunday);
+        assert_eq!(start, at("2026-11-29T16:00:00Z"));
+        assert_eq!(end, at("2026-12-06T16:00:00Z"));
+    }
+
+    #[test]
+    fn check_in_codes_avoid_confusable_letters() {
+        for _ in 0..100 {
+            let code = check_in_code();
+            assert_eq!(code.len(), CODE_LENGTH);
+            assert!(code.bytes().all(|b| CODE_ALPHABET.contains(&b)), "{code}");
+        }
+    }
+}

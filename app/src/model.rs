@@ -406,6 +406,48 @@ pub struct NotificationView {
     pub read: bool,
 }
 
+/// A session that staff or an administrator publishes at a place.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NewSession {
+    pub kind: SessionKind,
+    /// 1 to 100 characters.
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+    /// After `starts_at`, at most 24 hours later.
+    pub ends_at: DateTime<Utc>,
+    /// 1 to 500 places.
+    pub capacity: u32,
+    pub min_age_months: u32,
+    /// At most 72.
+    pub max_age_months: u32,
+    /// Price in fen; 0 means free.
+    #[serde(default)]
+    pub price_fen: u32,
+    /// Absent: booking opens at once.
+    #[serde(default)]
+    pub booking_opens_at: Option<DateTime<Utc>>,
+    /// Absent: the session's start.
+    #[serde(default)]
+    pub booking_closes_at: Option<DateTime<Utc>>,
+    /// Absent: the session's start.
+    #[serde(default)]
+    pub cancel_until: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub guardian_attends: bool,
+    /// `fair_release` needs `booking_opens_at`.
+    #[serde(default = "first_come")]
+    pub release_mode: ReleaseMode,
+    /// Minutes of the fair-release window, 1 to 120; 10 when absent.
+    #[serde(default)]
+    pub release_window_minutes: Option<u32>,
+}
+
+fn first_come() -> ReleaseMode {
+    ReleaseMode::FirstCome
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -55,6 +55,9 @@ pub struct Config {
     /// long a waitlist offer holds its place, by the time before the
     /// session starts).
     pub booking: app::domain::booking::BookingRules,
+    /// `NINGYU_JOB_INTERVAL_SECS`: how often offers expire, draws run and
+    /// notifications go out; 1 to 3600, default 15.
+    pub job_interval: Duration,
 }
 
 /// Sign-in settings for citizens.
@@ -208,6 +211,13 @@ impl Config {
         }
         let auth = auth_config(&get)?;
         let booking = booking_rules(&get)?;
+        let job_interval_secs = parse_in_range(
+            &get,
+            "NINGYU_JOB_INTERVAL_SECS",
+            "seconds from 1 to 3600",
+            1..=3600,
+            15,
+        )?;
 
         Ok(Self {
             listen,
@@ -223,6 +233,7 @@ impl Config {
             public_url,
             auth,
             booking,
+            job_interval: Duration::from_secs(job_interval_secs),
         })
     }
 

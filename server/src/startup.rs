@@ -148,6 +148,7 @@ pub fn router(config: &Config, app_state: AppState, auth: Auth) -> Router {
         .route("/prefs", post(crate::web::save_prefs))
         .route("/api/docs", get(crate::web::api_docs))
         .route("/family/export.json", get(crate::web::export_family))
+        .route("/calendar/{file}", get(crate::rest::calendar_feed))
         .merge(crate::auth::router(&auth.limits))
         .nest("/api/v1", crate::rest::router(&auth.limits))
         // Registers the pages and every server function under /sfn/.
@@ -181,6 +182,7 @@ pub struct Application {
     router: Router,
     state: AppState,
     dev_portal: Option<(PortalHandle, String)>,
+    job_interval: Duration,
 }
 
 impl Application {
@@ -232,6 +234,7 @@ impl Application {
             router: router(config, app_state.clone(), auth),
             state: app_state,
             dev_portal,
+            job_interval: config.job_interval,
         })
     }
 
@@ -255,6 +258,7 @@ impl Application {
         use axum::serve::ListenerExt;
 
         let housekeeping = tokio::spawn(housekeeping(self.state.db.clone()));
+        let booking_jobs = tokio::spawn(booking_jobs(self.state.clone(), self.job_interval));
 
         let service = self
             .router
@@ -270,6 +274,7 @@ impl Application {
             .with_graceful_shutdown(shutdown_signal())
             .await?;
         housekeeping.abort();
+        booking_jobs.abort();
         Ok(())
     }
 }
@@ -293,6 +298,38 @@ async fn housekeeping(db: sea_orm::DatabaseConnection) {
             }
             (Err(error), _) | (_, Err(error)) => {
                 tracing::warn!(error = %error, "housekeeping failed");
+            }
+        }
+    }
+}
+
+/// Expires waitlist offers, runs fair-release draws, writes reminders and
+/// delivers notifications, every `interval`. Each step decides from rows
+/// it changes conditionally, so every server process runs them safely.
+async fn booking_jobs(state: AppState, interval: Duration) {
+    use app::domain::{booking, inbox};
+
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let now = chrono::Utc::now();
+        let db = &state.db;
+        let rules = &state.booking;
+        let results = [
+            ("offer expiry", booking::expire_offers(db, rules, now).await),
+            ("draws", booking::run_due_draws(db, rules, now).await),
+            ("reminders", booking::send_reminders(db, now).await),
+            (
+                "delivery",
+                inbox::deliver_pending(db, &inbox::LogChannel, now).await,
+            ),
+        ];
+        for (job, result) in results {
+            match result {
+                Ok(0) => {}
+                Ok(count) => tracing::info!(job, count, "booking job done"),
+                Err(error) => tracing::warn!(job, error = %error, "booking job failed"),
             }
         }
     }

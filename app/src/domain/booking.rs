@@ -38,8 +38,8 @@ use crate::entity::{
 };
 use crate::error::{AppError, Refusal};
 use crate::model::{
-    BookOutcome, BookingStatus, BookingView, CancelKind, MyBookings, NotificationKind, ReleaseMode,
-    SessionDetail, Viewer, WaitlistStatus, WaitlistView,
+    BookOutcome, BookingStatus, BookingView, CancelKind, MyBookings, NewSession, NotificationKind,
+    ReleaseMode, SessionDetail, Viewer, WaitlistStatus, WaitlistView,
 };
 use crate::time::{SHANGHAI, local_date};
 
@@ -1735,6 +1735,124 @@ async fn waitlist_views(
         });
     }
     Ok(views)
+}
+
+/// Publishes a session at a place that the viewer runs.
+pub async fn create_session(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    place_id: i64,
+    input: &NewSession,
+    now: DateTime<Utc>,
+) -> Result<SessionDetail, AppError> {
+    if !may_manage_place(db, viewer, place_id).await? {
+        return Err(AppError::Forbidden);
+    }
+    let title = input.title.trim();
+    let title_chars = title.chars().count();
+    if title_chars == 0 || title_chars > 100 || title.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            "title",
+            "must be 1 to 100 characters on one line",
+        ));
+    }
+    if input.starts_at <= now {
+        return Err(AppError::invalid("starts_at", "must be in the future"));
+    }
+    if input.ends_at <= input.starts_at || input.ends_at - input.starts_at > Duration::hours(24) {
+        return Err(AppError::invalid(
+            "ends_at",
+            "must be after the start and at most 24 hours later",
+        ));
+    }
+    if !(1..=500).contains(&input.capacity) {
+        return Err(AppError::invalid("capacity", "must be from 1 to 500"));
+    }
+    if input.max_age_months > 72 || input.min_age_months > input.max_age_months {
+        return Err(AppError::invalid(
+            "max_age_months",
+            "must be at most 72 and not below the minimum age",
+        ));
+    }
+    if input.price_fen > 1_000_000 {
+        return Err(AppError::invalid(
+            "price_fen",
+            "must be at most 1000000 fen",
+        ));
+    }
+    let closes = input.booking_closes_at.unwrap_or(input.starts_at);
+    if closes > input.ends_at {
+        return Err(AppError::invalid(
+            "booking_closes_at",
+            "must not be after the session ends",
+        ));
+    }
+    if input.booking_opens_at.is_some_and(|opens| opens >= closes) {
+        return Err(AppError::invalid(
+            "booking_opens_at",
+            "must be before booking closes",
+        ));
+    }
+    if input
+        .cancel_until
+        .is_some_and(|until| until > input.ends_at)
+    {
+        return Err(AppError::invalid(
+            "cancel_until",
+            "must not be after the session ends",
+        ));
+    }
+    let window = input.release_window_minutes.unwrap_or(10);
+    if input.release_mode == ReleaseMode::FairRelease
+        && (input.booking_opens_at.is_none() || !(1..=120).contains(&window))
+    {
+        return Err(AppError::invalid(
+            "release_mode",
+            "a fair release needs an opening time and a window of 1 to 120 minutes",
+        ));
+    }
+    let count = |value: u32| i32::try_from(value).map_err(|_| AppError::Internal);
+    let row = care_session::ActiveModel {
+        place_id: Set(place_id),
+        kind: Set(input.kind.as_str().to_owned()),
+        title: Set(title.to_owned()),
+        starts_at: Set(input.starts_at),
+        ends_at: Set(input.ends_at),
+        capacity: Set(count(input.capacity)?),
+        booked: Set(0),
+        min_age_months: Set(count(input.min_age_months)?),
+        max_age_months: Set(count(input.max_age_months)?),
+        price_fen: Set(count(input.price_fen)?),
+        is_demo: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        booking_opens_at: Set(input.booking_opens_at),
+        booking_closes_at: Set(input.booking_closes_at),
+        cancel_until: Set(input.cancel_until),
+        guardian_attends: Set(input.guardian_attends),
+        release_mode: Set(input.release_mode.as_str().to_owned()),
+        release_window_minutes: Set(count(window)?),
+        drawn_at: Set(None),
+        draw_seed: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(AppError::from_db)?;
+    audit::record(
+        db,
+        AuditEntry {
+            actor: Some(viewer.account_id),
+            on_behalf_of: None,
+            action: "session.create",
+            target_kind: "care_session",
+            target_id: Some(row.id.to_string()),
+            detail: Some(json!({ "place_id": place_id })),
+        },
+        now,
+    )
+    .await?;
+    session_detail(db, row.id).await
 }
 
 #[cfg(test)]

@@ -45,6 +45,10 @@ pub struct ErrorBody {
     /// Description of the problem, in English, for developers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// Why the booking rules refused, for `refused` errors: for example
+    /// `already_booked`, `overlap` or `closed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<app::error::Refusal>,
     /// Seconds to wait before retrying, for `rate_limited` errors.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u32>,
@@ -89,11 +93,16 @@ pub fn error_response(
         AppError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
         _ => None,
     };
+    let reason = match error {
+        AppError::Refused { reason } => Some(*reason),
+        _ => None,
+    };
     let body = ErrorBody {
         code: error.code(),
         message: error.message(locale).to_owned(),
         field,
         detail,
+        reason,
         retry_after,
         request_id,
     };

@@ -2,6 +2,7 @@
 //! document. Handlers are thin: they parse input and call `app::domain`.
 
 mod auth;
+mod booking;
 mod error;
 mod extract;
 mod family;
@@ -11,6 +12,7 @@ use axum::Router;
 use axum::routing::get;
 use utoipa::OpenApi;
 
+pub use booking::feed as calendar_feed;
 pub use error::{ApiError, error_response, render_errors, request_id};
 
 use crate::startup::ServerState;
@@ -36,6 +38,20 @@ use crate::startup::ServerState;
         family::get_child,
         family::export,
         family::delete_account,
+        booking::get_session,
+        booking::create_session,
+        booking::book,
+        booking::draw,
+        booking::my_bookings,
+        booking::get_booking,
+        booking::cancel,
+        booking::booking_calendar,
+        booking::cancel_by_staff,
+        booking::accept_offer,
+        booking::leave_waitlist,
+        booking::notifications,
+        booking::mark_read,
+        booking::feed_address,
     ),
     components(schemas(error::ErrorBody)),
     modifiers(&BearerAuth),
@@ -43,6 +59,7 @@ use crate::startup::ServerState;
         (name = "places", description = "Community rooms, childcare providers and their sessions"),
         (name = "auth", description = "Tokens for the mobile apps"),
         (name = "family", description = "The signed-in person, their children and carers"),
+        (name = "booking", description = "Sessions, bookings, the waitlist, notifications and calendars"),
     ),
 )]
 pub struct ApiDoc;
@@ -87,6 +104,41 @@ pub fn router(limits: &crate::auth::rate_limit::Limits) -> Router<ServerState> {
         .route("/family/export", get(family::export))
         .route("/account", axum::routing::delete(family::delete_account))
         .route("/auth/revoke", axum::routing::post(auth::revoke))
+        .route("/sessions/{id}", get(booking::get_session))
+        .route(
+            "/sessions/{id}/bookings",
+            axum::routing::post(booking::book),
+        )
+        .route("/sessions/{id}/draw", get(booking::draw))
+        .route(
+            "/places/{id}/sessions",
+            axum::routing::post(booking::create_session),
+        )
+        .route("/bookings", get(booking::my_bookings))
+        .route("/bookings/{id}", get(booking::get_booking))
+        .route(
+            "/bookings/{id}/cancel",
+            axum::routing::post(booking::cancel),
+        )
+        .route("/bookings/{id}/calendar", get(booking::booking_calendar))
+        .route(
+            "/staff/bookings/{id}/cancel",
+            axum::routing::post(booking::cancel_by_staff),
+        )
+        .route(
+            "/waitlist/{id}/accept",
+            axum::routing::post(booking::accept_offer),
+        )
+        .route(
+            "/waitlist/{id}/leave",
+            axum::routing::post(booking::leave_waitlist),
+        )
+        .route("/notifications", get(booking::notifications))
+        .route(
+            "/notifications/read",
+            axum::routing::post(booking::mark_read),
+        )
+        .route("/calendar", get(booking::feed_address))
         .fallback(|| async { ApiError(app::error::AppError::NotFound) })
         .layer(axum::middleware::from_fn(render_errors))
 }

@@ -49,6 +49,8 @@ pub struct TestApp {
     pub db_proxy: Option<DbProxy>,
     /// The stand-in portal's handle and issuer, when it runs.
     pub portal: Option<(PortalHandle, String)>,
+    /// The configuration the server started with.
+    vars: HashMap<String, String>,
     _data_dir: Option<TempDir>,
     server: JoinHandle<()>,
 }
@@ -105,6 +107,34 @@ impl TestApp {
         for (name, value) in extra {
             vars.insert((*name).to_owned(), (*value).to_owned());
         }
+        Self::start(vars, data_dir, db_proxy).await
+    }
+
+    /// Starts a second server process on this one's database, as a
+    /// deployment with several servers behind a load balancer runs.
+    pub async fn spawn_beside(&self) -> Self {
+        let mut vars = self.vars.clone();
+        vars.insert("DATABASE_URL".into(), self.database_url());
+        vars.remove("NINGYU_DEV_PORTAL");
+        Self::start(vars, None, None).await
+    }
+
+    /// Returns the database URL this server uses.
+    pub fn database_url(&self) -> String {
+        match self.vars.get("DATABASE_URL") {
+            Some(url) => url.clone(),
+            None => {
+                let dir = self.vars.get("NINGYU_DATA_DIR").expect("a data folder");
+                format!("sqlite://{dir}/ningyu.db?mode=rwc")
+            }
+        }
+    }
+
+    async fn start(
+        vars: HashMap<String, String>,
+        data_dir: Option<TempDir>,
+        db_proxy: Option<DbProxy>,
+    ) -> Self {
         let config = Config::from_lookup(|name| vars.get(name).cloned())
             .expect("test configuration is valid");
         let application = Application::build(&config).await.expect("server starts");
@@ -124,6 +154,7 @@ impl TestApp {
             db,
             db_proxy,
             portal,
+            vars,
             _data_dir: data_dir,
             server,
         }

@@ -11,6 +11,7 @@
 mod app_tokens;
 mod auth;
 mod booking;
+mod booking_http;
 mod browser;
 mod cli;
 mod dev_portal;

@@ -1,0 +1,410 @@
+//! Booking over HTTP with two server processes on one database: a rush
+//! for a small session, retries with idempotency keys, cancellation and
+//! offers, calendars, the inbox and bad input.
+
+use std::collections::HashMap;
+
+use app::domain::accounts::{self, PortalIdentity};
+use app::domain::family::{self, ChildInput};
+use app::domain::sessions;
+use app::model::Role;
+use chrono::{Duration, SubsecRound, Utc};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp};
+use crate::on_both_backends;
+
+/// A signed-in person: their session cookie and first child.
+#[derive(Debug, Clone)]
+struct Person {
+    cookie: String,
+    child: Option<i64>,
+}
+
+async fn person(app: &TestApp, subject: &str, with_child: bool) -> Person {
+    let account = accounts::sign_in(
+        &app.db,
+        &PortalIdentity {
+            subject: subject.into(),
+            display_name: format!("用户{subject}"),
+            mobile: None,
+            real_name_verified: true,
+        },
+        Utc::now(),
+    )
+    .await
+    .expect("account");
+    let child = if with_child {
+        let view = family::add_child(
+            &app.db,
+            account,
+            &ChildInput {
+                display_name: format!("孩子{subject}"),
+                birth_date: "2025-01-10".into(),
+                care_notes: None,
+            },
+            true,
+            Utc::now(),
+        )
+        .await
+        .expect("child");
+        Some(view.id)
+    } else {
+        None
+    };
+    let token = sessions::create_session(&app.db, account, Duration::hours(2), Utc::now())
+        .await
+        .expect("web session");
+    Person {
+        cookie: format!("ningyu_session={token}"),
+        child,
+    }
+}
+
+async fn post(app: &TestApp, who: &Person, path: &str, body: Value) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .header("cookie", &who.cookie)
+        .header("origin", app.url(""))
+        .json(&body)
+        .send()
+        .await
+        .expect("request is sent")
+}
+
+async fn get(app: &TestApp, who: &Person, path: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(path))
+        .header("cookie", &who.cookie)
+        .send()
+        .await
+        .expect("request is sent")
+}
+
+async fn demo_place(app: &TestApp) -> i64 {
+    let places: Value = app
+        .get("/api/v1/places?limit=1")
+        .await
+        .json()
+        .await
+        .expect("places JSON");
+    places["items"][0]["id"].as_i64().expect("a demo place")
+}
+
+/// Publishes a session three days ahead as a city administrator, through
+/// `app`; returns its id and start.
+async fn new_session(app: &TestApp, capacity: u32) -> (i64, chrono::DateTime<Utc>) {
+    let subject = format!("admin-{}", uuid::Uuid::new_v4().simple());
+    let admin = person(app, &subject, false).await;
+    accounts::grant_role(&app.db, &subject, &Role::CityAdmin, None, Utc::now())
+        .await
+        .expect("role");
+    let place = demo_place(app).await;
+    let starts = (Utc::now() + Duration::days(3)).trunc_subsecs(0);
+    let created = post(
+        app,
+        &admin,
+        &format!("/api/v1/places/{place}/sessions"),
+        json!({
+            "kind": "parent_child_activity",
+            "title": "亲子律动",
+            "starts_at": starts,
+            "ends_at": starts + Duration::hours(1),
+            "capacity": capacity,
+            "min_age_months": 6,
+            "max_age_months": 36,
+        }),
+    )
+    .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let session = created.json::<Value>().await.expect("JSON")["id"]
+        .as_i64()
+        .expect("session id");
+    (session, starts)
+}
+
+async fn rush_on_two_servers(backend: Backend) {
+    let first = TestApp::spawn(backend).await;
+    let second = first.spawn_beside().await;
+    // The session is published through the second server.
+    let (session, starts) = new_session(&second, 20).await;
+
+    let mut people = Vec::new();
+    for n in 0..120 {
+        people.push(person(&first, &format!("rush-{n}"), true).await);
+    }
+    let mut tasks = Vec::new();
+    for (n, who) in people.iter().cloned().enumerate() {
+        let target = if n % 2 == 0 {
+            first.url("")
+        } else {
+            second.url("")
+        };
+        let client = first.client.clone();
+        tasks.push(tokio::spawn(async move {
+            let response = client
+                .post(format!("{target}/api/v1/sessions/{session}/bookings"))
+                .header("cookie", &who.cookie)
+                .header("origin", &target)
+                .header("idempotency-key", format!("rush-{n}"))
+                .json(&json!({ "child_ids": [who.child], "join_waitlist": true }))
+                .send()
+                .await
+                .expect("request is sent");
+            let status = response.status();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            (status, body)
+        }));
+    }
+    let mut results: HashMap<String, usize> = HashMap::new();
+    let mut answers = Vec::new();
+    for task in tasks {
+        let (status, body) = task.await.expect("task finishes");
+        assert_eq!(status, StatusCode::OK, "{body}");
+        *results
+            .entry(body["result"].as_str().unwrap_or("?").to_owned())
+            .or_default() += 1;
+        answers.push(body);
+    }
+    assert_eq!(results.get("booked"), Some(&20), "{results:?}");
+    assert_eq!(results.get("waitlisted"), Some(&100), "{results:?}");
+
+    // A retry with the same key gets the first answer and books nothing.
+    let retried = first
+        .client
+        .post(second.url(&format!("/api/v1/sessions/{session}/bookings")))
+        .header("cookie", &people[0].cookie)
+        .header("origin", second.url(""))
+        .header("idempotency-key", "rush-0")
+        .json(&json!({ "child_ids": [people[0].child], "join_waitlist": true }))
+        .send()
+        .await
+        .expect("retry");
+    assert_eq!(retried.status(), StatusCode::OK);
+    assert_eq!(retried.json::<Value>().await.expect("JSON"), answers[0]);
+    let detail: Value = first
+        .get(&format!("/api/v1/sessions/{session}"))
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(detail["places_left"], 0);
+    assert_eq!(detail["waiting"], 100);
+
+    // A booked family cancels twice at once, on both servers: one place
+    // is released and offered to the head of the waitlist.
+    let (holder, booking_id) = people
+        .iter()
+        .zip(&answers)
+        .find_map(|(who, body)| {
+            (body["result"] == "booked").then(|| (who, body["bookings"][0]["id"].as_i64()))
+        })
+        .expect("a booked family");
+    let booking_id = booking_id.expect("booking id");
+    let path = format!("/api/v1/bookings/{booking_id}/cancel");
+    let (a, b) = tokio::join!(
+        post(&first, holder, &path, json!({})),
+        post(&second, holder, &path, json!({}))
+    );
+    assert_eq!(a.status(), StatusCode::OK);
+    assert_eq!(b.status(), StatusCode::OK);
+    let head = answers
+        .iter()
+        .zip(&people)
+        .filter(|(body, _)| body["result"] == "waitlisted")
+        .min_by_key(|(body, _)| body["entries"][0]["position"].as_u64())
+        .map(|(_, who)| who.clone())
+        .expect("someone waits");
+    let mine: Value = get(&second, &head, "/api/v1/bookings")
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(mine["waitlist"][0]["status"], "offered", "{mine}");
+    let entry = mine["waitlist"][0]["id"].as_i64().expect("entry id");
+    let accepted = post(
+        &first,
+        &head,
+        &format!("/api/v1/waitlist/{entry}/accept"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(accepted.status(), StatusCode::OK);
+    let booked: Value = accepted.json().await.expect("JSON");
+    assert_eq!(booked["status"], "confirmed");
+    let confirmed = confirmed_count(&first.db, session).await;
+    assert_eq!(confirmed, 20);
+
+    // The calendar file parses and carries the session's instant in UTC.
+    let new_booking = booked["id"].as_i64().expect("booking id");
+    let ics = get(
+        &second,
+        &head,
+        &format!("/api/v1/bookings/{new_booking}/calendar"),
+    )
+    .await;
+    assert_eq!(ics.status(), StatusCode::OK);
+    assert!(
+        ics.headers()["content-type"]
+            .to_str()
+            .unwrap_or_default()
+            .starts_with("text/calendar")
+    );
+    let text = ics.text().await.expect("text");
+    let parsed: icalendar::Calendar = text.parse().expect("the file parses");
+    let event = parsed
+        .components
+        .iter()
+        .find_map(|component| match component {
+            icalendar::CalendarComponent::Event(event) => Some(event.clone()),
+            _ => None,
+        })
+        .expect("one event");
+    use icalendar::Component;
+    let dtstart = event.property_value("DTSTART").expect("DTSTART");
+    assert_eq!(dtstart, starts.format("%Y%m%dT%H%M%SZ").to_string());
+
+    // The family feed works without a session, by its private address.
+    let feed: Value = get(&first, &head, "/api/v1/calendar")
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    let feed_path = feed["path"].as_str().expect("path");
+    let public = second.get(feed_path).await;
+    assert_eq!(public.status(), StatusCode::OK);
+    assert!(
+        public
+            .text()
+            .await
+            .expect("text")
+            .contains(&format!("booking-{new_booking}@ningyu"))
+    );
+    assert_eq!(
+        second.get("/calendar/not-a-token.ics").await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // The inbox tells the family about the offer and the booking.
+    let inbox: Value = get(&second, &head, "/api/v1/notifications")
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    let kinds: Vec<&str> = inbox
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|message| message["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"offer_received"), "{kinds:?}");
+    assert!(kinds.contains(&"booked"), "{kinds:?}");
+}
+on_both_backends!(rush_on_two_servers);
+
+async fn confirmed_count(db: &sea_orm::DatabaseConnection, session: i64) -> u64 {
+    use app::entity::booking;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+    booking::Entity::find()
+        .filter(booking::Column::SessionId.eq(session))
+        .filter(booking::Column::Status.eq("confirmed"))
+        .count(db)
+        .await
+        .expect("count")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_booking_requests_get_clear_errors() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let parent = person(&app, "bad-parent", true).await;
+    let other = person(&app, "bad-other", true).await;
+    let (session, _) = new_session(&app, 5).await;
+    let path = format!("/api/v1/sessions/{session}/bookings");
+
+    let cases = [
+        (
+            json!({ "child_ids": [other.child] }),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            json!({ "child_ids": [] }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        ),
+        (
+            json!({ "child_ids": "x" }),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            json!({ "child_ids": [parent.child], "extra": 1 }),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+    ];
+    for (body, status, code) in cases {
+        let response = post(&app, &parent, &path, body.clone()).await;
+        let got = response.status();
+        let error: Value = response.json().await.expect("JSON error");
+        assert_eq!(got, status, "{body}: {error}");
+        assert_eq!(error["code"], code, "{body}");
+        assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    let response = post(&app, &parent, "/api/v1/sessions/abc/bookings", json!({})).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let response = post(
+        &app,
+        &parent,
+        "/api/v1/sessions/999999/bookings",
+        json!({ "child_ids": [parent.child] }),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let anonymous = app
+        .client
+        .post(app.url(&path))
+        .header("origin", app.url(""))
+        .json(&json!({ "child_ids": [parent.child] }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+
+    // Booking twice is refused with a translated reason; a family cannot
+    // cancel as staff.
+    let booked = post(&app, &parent, &path, json!({ "child_ids": [parent.child] })).await;
+    assert_eq!(booked.status(), StatusCode::OK);
+    let booked: Value = booked.json().await.expect("JSON");
+    let again = app
+        .client
+        .post(app.url(&path))
+        .header("cookie", &parent.cookie)
+        .header("origin", app.url(""))
+        .header("accept-language", "en")
+        .json(&json!({ "child_ids": [parent.child] }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    let error: Value = again.json().await.expect("JSON");
+    assert_eq!(error["code"], "refused");
+    assert_eq!(error["reason"], "already_booked");
+    assert_eq!(
+        error["message"],
+        "Your child already has a place in this session."
+    );
+    let booking_id = booked["bookings"][0]["id"].as_i64().expect("id");
+    let staff_cancel = post(
+        &app,
+        &parent,
+        &format!("/api/v1/staff/bookings/{booking_id}/cancel"),
+        json!({ "reason": "测试" }),
+    )
+    .await;
+    assert_eq!(staff_cancel.status(), StatusCode::NOT_FOUND);
+    let others_booking = get(&app, &other, &format!("/api/v1/bookings/{booking_id}")).await;
+    assert_eq!(others_booking.status(), StatusCode::NOT_FOUND);
+}

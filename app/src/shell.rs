@@ -8,8 +8,8 @@ use leptos_router::{SsrMode, path};
 use crate::components::{Footer, Header};
 use crate::i18n::{I18nContextProvider, t_string, use_i18n};
 use crate::pages::{
-    AcceptInvitationPage, AccountPage, AuditPage, FamilyPage, HomePage, InvitationCreatedPage,
-    NotFoundPage, PlacePage, SettingsPage, SignInPage,
+    AcceptInvitationPage, AccountPage, AuditPage, BookingsPage, FamilyPage, HomePage, InboxPage,
+    InvitationCreatedPage, NotFoundPage, PlacePage, SessionPage, SettingsPage, SignInPage,
 };
 use crate::prefs::{TextSize, current_text_size};
 
@@ -55,6 +55,9 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=NotFoundPage>
                         <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                         <Route path=path!("/places/:id") view=PlacePage ssr=SsrMode::Async />
+                        <Route path=path!("/sessions/:id") view=SessionPage ssr=SsrMode::Async />
+                        <Route path=path!("/bookings") view=BookingsPage ssr=SsrMode::Async />
+                        <Route path=path!("/inbox") view=InboxPage ssr=SsrMode::Async />
                         <Route path=path!("/settings") view=SettingsPage />
                         <Route path=path!("/sign-in") view=SignInPage />
                         <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />

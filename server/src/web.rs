@@ -263,3 +263,33 @@ pub async fn export_family(
         Err(error) => plain_error(&headers, error),
     }
 }
+
+/// Serves a booking's check-in QR code as SVG to the family, at
+/// `/bookings/{id}/qr.svg`.
+pub async fn check_in_qr(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    viewer: Option<axum::Extension<app::model::Viewer>>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> Response {
+    let Some(axum::Extension(viewer)) = viewer else {
+        return plain_error(&headers, AppError::Unauthenticated);
+    };
+    let Some(id) = file.parse::<i64>().ok() else {
+        return plain_error(&headers, AppError::NotFound);
+    };
+    match app::domain::booking::check_in_qr(&state.db, viewer.account_id, id).await {
+        Ok(svg) => (
+            [
+                (CONTENT_TYPE, HeaderValue::from_static("image/svg+xml")),
+                (
+                    http::header::CACHE_CONTROL,
+                    HeaderValue::from_static("private, no-store"),
+                ),
+            ],
+            svg,
+        )
+            .into_response(),
+        Err(error) => plain_error(&headers, error),
+    }
+}

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+pub mod booking;
 pub mod family;
 
 use crate::error::AppError;

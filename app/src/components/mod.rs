@@ -6,4 +6,4 @@ mod session_card;
 
 pub use error_notice::{ActionError, ErrorNotice};
 pub use layout::{Footer, Header};
-pub use session_card::SessionCard;
+pub use session_card::{SessionCard, format_yuan};

@@ -9,6 +9,7 @@ use crate::time::format_span;
 pub fn SessionCard(session: SessionSummary) -> impl IntoView {
     let i18n = use_i18n();
     let SessionSummary {
+        id,
         kind,
         title,
         starts_at,
@@ -58,7 +59,7 @@ pub fn SessionCard(session: SessionSummary) -> impl IntoView {
     view! {
         <li class=full_class>
             <p class="session-kind">{kind_label}</p>
-            <h3 class="session-title">{title}</h3>
+            <h3 class="session-title"><a href=format!("/sessions/{id}")>{title}</a></h3>
             <p class="session-when">{when}</p>
             <p class="session-meta">{age}" · "{price}</p>
             <p class="session-left">{availability}</p>
@@ -67,7 +68,7 @@ pub fn SessionCard(session: SessionSummary) -> impl IntoView {
 }
 
 /// Formats fen as yuan with at most two decimals: 1500 → "15", 1250 → "12.5".
-fn format_yuan(fen: u32) -> String {
+pub fn format_yuan(fen: u32) -> String {
     let yuan = fen / 100;
     match fen % 100 {
         0 => yuan.to_string(),

@@ -1855,6 +1855,34 @@ pub async fn create_session(
     session_detail(db, row.id).await
 }
 
+/// Returns the check-in QR code of a confirmed booking as SVG. It encodes
+/// `NINGYU:{booking id}:{code}`, which staff scan or type at the door.
+pub async fn check_in_qr(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    booking_id: i64,
+) -> Result<String, AppError> {
+    let row = booking::Entity::find_by_id(booking_id)
+        .one(db)
+        .await
+        .map_err(AppError::from_db)?
+        .ok_or(AppError::NotFound)?;
+    family::child_access(db, account_id, row.child_id).await?;
+    if row.status != "confirmed" {
+        return Err(AppError::NotFound);
+    }
+    let text = format!("NINGYU:{}:{}", row.id, row.check_in_code);
+    let code = qrcode::QrCode::new(text.as_bytes()).map_err(|error| {
+        tracing::error!(%error, "QR code cannot be made");
+        AppError::Internal
+    })?;
+    Ok(code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(160, 160)
+        .quiet_zone(true)
+        .build())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,18 +2,22 @@
 
 mod account;
 mod audit;
+mod bookings;
 mod family;
 mod home;
 mod not_found;
 mod place;
+mod session;
 mod settings;
 mod sign_in;
 
 pub use account::AccountPage;
 pub use audit::AuditPage;
+pub use bookings::{BookingsPage, InboxPage};
 pub use family::{AcceptInvitationPage, FamilyPage, InvitationCreatedPage};
 pub use home::HomePage;
 pub use not_found::NotFoundPage;
 pub use place::PlacePage;
+pub use session::SessionPage;
 pub use settings::SettingsPage;
 pub use sign_in::SignInPage;

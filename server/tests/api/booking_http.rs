@@ -74,8 +74,13 @@ async fn post(app: &TestApp, who: &Person, path: &str, body: Value) -> reqwest::
 }
 
 async fn get(app: &TestApp, who: &Person, path: &str) -> reqwest::Response {
+    let url = if path.starts_with("http") {
+        path.to_owned()
+    } else {
+        app.url(path)
+    };
     app.client
-        .get(app.url(path))
+        .get(url)
         .header("cookie", &who.cookie)
         .send()
         .await
@@ -407,4 +412,151 @@ async fn bad_booking_requests_get_clear_errors() {
     assert_eq!(staff_cancel.status(), StatusCode::NOT_FOUND);
     let others_booking = get(&app, &other, &format!("/api/v1/bookings/{booking_id}")).await;
     assert_eq!(others_booking.status(), StatusCode::NOT_FOUND);
+}
+
+/// Posts a form as a browser without JavaScript does, from `page`.
+async fn plain_form(
+    app: &TestApp,
+    who: &Person,
+    function: &str,
+    page: &str,
+    form: &[(&str, String)],
+) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("/sfn/{function}")))
+        .header("cookie", &who.cookie)
+        .header("origin", app.url(""))
+        .header("referer", app.url(page))
+        .header("accept", "text/html")
+        .form(form)
+        .send()
+        .await
+        .expect("form is posted")
+}
+
+async fn page_text(app: &TestApp, who: &Person, path: &str) -> String {
+    let response = get(app, who, path).await;
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    response.text().await.expect("page text")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn booking_pages_work_without_javascript() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (session, _) = new_session(&app, 1).await;
+    let parent = person(&app, "page-parent", true).await;
+    let second = person(&app, "page-second", true).await;
+    let page = format!("/sessions/{session}");
+
+    // Signed out, the page invites to sign in and shows the places.
+    let anonymous = app.get(&page).await.text().await.expect("page");
+    assert!(anonymous.contains("亲子律动"), "the title is shown");
+    assert!(anonymous.contains("剩余 1 个名额"), "places left are shown");
+    assert!(anonymous.contains(&format!("/auth/login?return_to=/sessions/{session}")));
+
+    // Signed in, the form lists the child; posting it books and returns.
+    let form_page = page_text(&app, &parent, &page).await;
+    assert!(form_page.contains("孩子page-parent"), "the child is offered");
+    let key = form_page
+        .split("name=\"idempotency_key\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the form carries a key")
+        .to_owned();
+    let child = parent.child.expect("child").to_string();
+    let form = [
+        ("session_id", session.to_string()),
+        ("idempotency_key", key),
+        ("child_ids[0]", child),
+    ];
+    for _ in 0..2 {
+        // The second post is a double tap: it must not book twice.
+        let posted = plain_form(&app, &parent, "book_session", &page, &form).await;
+        assert_eq!(posted.status(), StatusCode::FOUND);
+        assert!(!crate::browser::location(&posted).contains("__err"));
+    }
+    let booked = page_text(&app, &parent, &page).await;
+    assert!(booked.contains("签到码"), "the check-in code is shown");
+    assert!(booked.contains("已满"), "the session is now full");
+    assert_eq!(confirmed_count(&app.db, session).await, 1);
+    let bookings = page_text(&app, &parent, "/bookings").await;
+    assert!(bookings.contains("亲子律动"));
+    let booking_id: i64 = bookings
+        .split("/bookings/")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|id| id.parse().ok())
+        .expect("the QR code's address names the booking");
+    let qr = get(&app, &parent, &format!("/bookings/{booking_id}/qr.svg")).await;
+    assert_eq!(qr.status(), StatusCode::OK);
+    assert!(qr.text().await.expect("svg").contains("<svg"));
+    let stranger_qr = get(&app, &second, &format!("/bookings/{booking_id}/qr.svg")).await;
+    assert_eq!(stranger_qr.status(), StatusCode::NOT_FOUND);
+
+    // The second family finds it full and joins the waitlist.
+    let full_page = page_text(&app, &second, &page).await;
+    assert!(full_page.contains("加入候补"));
+    let second_child = second.child.expect("child").to_string();
+    let joined = plain_form(
+        &app,
+        &second,
+        "book_session",
+        &page,
+        &[
+            ("session_id", session.to_string()),
+            ("join_waitlist", "on".into()),
+            ("child_ids[0]", second_child),
+        ],
+    )
+    .await;
+    assert_eq!(joined.status(), StatusCode::FOUND);
+    assert!(page_text(&app, &second, &page).await.contains("候补第 1 位"));
+
+    // The first family cancels; the second gets the offer and accepts it.
+    let cancelled = plain_form(
+        &app,
+        &parent,
+        "cancel_booking",
+        "/bookings",
+        &[("booking_id", booking_id.to_string())],
+    )
+    .await;
+    assert_eq!(cancelled.status(), StatusCode::FOUND);
+    let offer_page = page_text(&app, &second, "/bookings").await;
+    assert!(offer_page.contains("有名额了"), "the offer is shown");
+    let entry_id = offer_page
+        .split("name=\"entry_id\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the offer's form names the entry")
+        .to_owned();
+    let accepted = plain_form(
+        &app,
+        &second,
+        "accept_offer",
+        "/bookings",
+        &[("entry_id", entry_id)],
+    )
+    .await;
+    assert_eq!(accepted.status(), StatusCode::FOUND);
+    assert!(page_text(&app, &second, "/bookings").await.contains("签到码"));
+    let inbox = page_text(&app, &second, "/inbox").await;
+    assert!(inbox.contains("有名额了"), "the inbox has the offer");
+
+    // A refused booking comes back to the page with a translated reason.
+    let refused = plain_form(
+        &app,
+        &second,
+        "book_session",
+        &page,
+        &[
+            ("session_id", session.to_string()),
+            ("child_ids[0]", second.child.expect("child").to_string()),
+        ],
+    )
+    .await;
+    let target = crate::browser::location(&refused);
+    assert!(target.contains("__err="), "{target}");
+    let shown = page_text(&app, &second, &target).await;
+    assert!(shown.contains("孩子已预约了这一场"), "the reason is shown");
 }

@@ -167,6 +167,7 @@ pub async fn my_bookings(
     params(("id" = i64, Path, description = "Booking id")),
     responses(
         (status = 200, description = "The booking", body = BookingView),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such booking of yours", body = ErrorBody),
     ),
@@ -191,6 +192,7 @@ pub async fn get_booking(
     params(("id" = i64, Path, description = "Booking id")),
     responses(
         (status = 200, description = "The cancelled booking", body = BookingView),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such booking of yours", body = ErrorBody),
         (status = 409, description = "The session is over", body = ErrorBody),
@@ -224,6 +226,7 @@ pub struct StaffCancelBody {
     request_body = StaffCancelBody,
     responses(
         (status = 204, description = "Cancelled, or already cancelled"),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such booking at a place you run", body = ErrorBody),
         (status = 422, description = "The reason is empty or too long", body = ErrorBody),
@@ -256,6 +259,7 @@ pub async fn cancel_by_staff(
     params(("id" = i64, Path, description = "Waitlist entry id")),
     responses(
         (status = 200, description = "The booking", body = BookingView),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such entry of yours", body = ErrorBody),
         (status = 409, description = "The offer has expired or was answered", body = ErrorBody),
@@ -280,6 +284,7 @@ pub async fn accept_offer(
     params(("id" = i64, Path, description = "Waitlist entry id")),
     responses(
         (status = 204, description = "Left, or had left already"),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such entry of yours", body = ErrorBody),
     ),
@@ -302,6 +307,7 @@ pub async fn leave_waitlist(
     params(("id" = i64, Path, description = "Session id")),
     responses(
         (status = 200, description = "The draw", body = DrawRecord),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
         (status = 404, description = "No such session, or no draw yet", body = ErrorBody),
     ),
 )]
@@ -358,6 +364,7 @@ pub async fn mark_read(
     params(("id" = i64, Path, description = "Booking id")),
     responses(
         (status = 200, description = "An iCalendar file", content_type = "text/calendar"),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such booking of yours", body = ErrorBody),
     ),

@@ -9,7 +9,7 @@ use crate::components::{Footer, Header};
 use crate::i18n::{I18nContextProvider, t_string, use_i18n};
 use crate::pages::{
     AcceptInvitationPage, AccountPage, AuditPage, FamilyPage, HomePage, InvitationCreatedPage,
-    NotFoundPage, PlacePage, SettingsPage, SignInPage,
+    NotFoundPage, PlacePage, SearchPage, SettingsPage, SignInPage,
 };
 use crate::prefs::{TextSize, current_text_size};
 
@@ -54,6 +54,7 @@ pub fn App() -> impl IntoView {
                 <main id="main" tabindex="-1">
                     <Routes fallback=NotFoundPage>
                         <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
+                        <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async />
                         <Route path=path!("/places/:id") view=PlacePage ssr=SsrMode::Async />
                         <Route path=path!("/settings") view=SettingsPage />
                         <Route path=path!("/sign-in") view=SignInPage />

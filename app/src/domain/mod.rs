@@ -9,6 +9,7 @@ pub mod audit;
 pub mod demo;
 pub mod family;
 pub mod import;
+pub mod nearby;
 pub mod places;
 pub mod secrets;
 pub mod sessions;

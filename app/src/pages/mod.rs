@@ -6,6 +6,7 @@ mod family;
 mod home;
 mod not_found;
 mod place;
+mod search;
 mod settings;
 mod sign_in;
 
@@ -15,5 +16,6 @@ pub use family::{AcceptInvitationPage, FamilyPage, InvitationCreatedPage};
 pub use home::HomePage;
 pub use not_found::NotFoundPage;
 pub use place::PlacePage;
+pub use search::SearchPage;
 pub use settings::SettingsPage;
 pub use sign_in::SignInPage;

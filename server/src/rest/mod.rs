@@ -5,6 +5,7 @@ mod auth;
 mod error;
 mod extract;
 mod family;
+mod nearby;
 mod places;
 
 use axum::Router;
@@ -27,6 +28,7 @@ use crate::startup::ServerState;
     ),
     paths(
         places::list_places,
+        nearby::search_nearby,
         places::get_place,
         auth::token,
         auth::revoke,
@@ -79,6 +81,7 @@ pub fn router(limits: &crate::auth::rate_limit::Limits) -> Router<ServerState> {
         .merge(token)
         .route("/openapi.json", get(openapi_json))
         .route("/places", get(places::list_places))
+        .route("/places/nearby", get(nearby::search_nearby))
         .route("/places/{id}", get(places::get_place))
         .route("/me", get(family::me))
         .route("/family", get(family::get_family))

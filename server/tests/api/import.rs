@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use app::domain::import::{self, PlaceImportOptions};
 use app::entity::{district, place, street};
 use app::geo::{Crs, GeoPoint};
+use sea_orm::sea_query::ExprTrait;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::helpers::{Backend, TestApp};
@@ -102,6 +103,21 @@ async fn nanjing_files_import_with_expected_counts(backend: Backend) {
         .await
         .expect("count");
     assert_eq!(imported, 1355);
+    let disclosed = place::Entity::find()
+        .filter(place::Column::IsDemo.eq(false))
+        .filter(
+            place::Column::PublicBenefit
+                .is_not_null()
+                .or(place::Column::Registered.is_not_null())
+                .or(place::Column::StarRating.is_not_null()),
+        )
+        .count(&app.db)
+        .await
+        .expect("count");
+    assert_eq!(
+        disclosed, 0,
+        "the city's file says nothing of 普惠, 备案 or 星级"
+    );
 }
 on_both_backends!(nanjing_files_import_with_expected_counts);
 

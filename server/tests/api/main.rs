@@ -18,6 +18,7 @@ mod family;
 mod family_http;
 mod helpers;
 mod import;
+mod nearby;
 mod outage;
 mod pages;
 mod places;

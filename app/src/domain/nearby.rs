@@ -8,11 +8,14 @@
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, Order, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 
 use crate::domain::family::{age_in_months, child_access};
 use crate::domain::places::{
-    offers, place_fee, place_services, summarise_place, summarise_session,
+    fee_from_columns, place_fee, place_services, summarise_place, summarise_session,
 };
 use crate::entity::{care_session, child, place, street};
 use crate::error::AppError;
@@ -56,8 +59,10 @@ const DETOUR_FACTOR: f64 = 1.3;
 pub const SERVICE_CIRCLE_MINUTES: u32 = 15;
 /// Metres per degree of latitude on the sphere that `GeoPoint::distance_m` uses.
 const METRES_PER_DEGREE: f64 = 111_195.0;
-/// Places whose next sessions one query looks up.
-const SESSION_CHUNK: usize = 64;
+/// Most places whose next sessions one query looks up. The first query
+/// covers just `limit` places, which is enough unless filters drop some;
+/// each later one covers twice as many, up to this.
+const MAX_SESSION_CHUNK: usize = 256;
 
 /// Returns the estimated walking time for a straight-line distance, in whole
 /// minutes rounded up, at least 1: the distance times [`DETOUR_FACTOR`] at
@@ -441,9 +446,37 @@ async fn resolve_name(db: &impl ConnectionTrait, name: &str) -> Result<Option<Or
     }))
 }
 
+/// The columns of a place that the filters read. Loading these alone for
+/// every place in the bounding box is several times cheaper than whole rows.
+#[derive(Debug, FromQueryResult)]
+struct CandidateRow {
+    id: i64,
+    latitude: f64,
+    longitude: f64,
+    min_age_months: Option<i32>,
+    max_age_months: Option<i32>,
+    offers_hourly_care: bool,
+    offers_parent_child_activity: bool,
+    offers_toddler_class: bool,
+    offers_full_day: bool,
+    fee_kind: Option<String>,
+    fee_fen: Option<i32>,
+}
+
+impl CandidateRow {
+    fn offers(&self, service: Service) -> bool {
+        match service {
+            Service::HourlyCare => self.offers_hourly_care,
+            Service::ParentChildActivity => self.offers_parent_child_activity,
+            Service::ToddlerClass => self.offers_toddler_class,
+            Service::FullDay => self.offers_full_day,
+        }
+    }
+}
+
 /// A place inside the radius that passed the place-level filters.
 struct Candidate {
-    row: place::Model,
+    id: i64,
     distance_m: f64,
     /// Whether only a matching next session can qualify the place.
     needs_session: bool,
@@ -477,16 +510,36 @@ async fn places_within(
     centre: GeoPoint,
     today: NaiveDate,
 ) -> Result<Vec<Candidate>, AppError> {
+    use place::Column;
+
     let (latitudes, longitudes) = bounding_box(centre, search.radius_m);
-    let mut query =
-        place::Entity::find().filter(place::Column::Latitude.between(latitudes.0, latitudes.1));
+    let mut query = place::Entity::find()
+        .select_only()
+        .columns([
+            Column::Id,
+            Column::Latitude,
+            Column::Longitude,
+            Column::MinAgeMonths,
+            Column::MaxAgeMonths,
+            Column::OffersHourlyCare,
+            Column::OffersParentChildActivity,
+            Column::OffersToddlerClass,
+            Column::OffersFullDay,
+            Column::FeeKind,
+            Column::FeeFen,
+        ])
+        .filter(Column::Latitude.between(latitudes.0, latitudes.1));
     if let Some((west, east)) = longitudes {
-        query = query.filter(place::Column::Longitude.between(west, east));
+        query = query.filter(Column::Longitude.between(west, east));
     }
     if search.public_benefit_only {
-        query = query.filter(place::Column::PublicBenefit.eq(true));
+        query = query.filter(Column::PublicBenefit.eq(true));
     }
-    let rows = query.all(db).await.map_err(AppError::from_db)?;
+    let rows = query
+        .into_model::<CandidateRow>()
+        .all(db)
+        .await
+        .map_err(AppError::from_db)?;
 
     let radius = f64::from(search.radius_m);
     let mut candidates: Vec<Candidate> = rows
@@ -502,17 +555,13 @@ async fn places_within(
             }
             let needs_session = place_needs_session(&row, search, age, today)?;
             Some(Candidate {
-                row,
+                id: row.id,
                 distance_m,
                 needs_session,
             })
         })
         .collect();
-    candidates.sort_by(|a, b| {
-        a.distance_m
-            .total_cmp(&b.distance_m)
-            .then(a.row.id.cmp(&b.row.id))
-    });
+    candidates.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m).then(a.id.cmp(&b.id)));
     Ok(candidates)
 }
 
@@ -523,7 +572,7 @@ async fn places_within(
 /// does not is judged by its sessions. A service or free-only filter is met
 /// by what the place declares, or else by a matching session.
 fn place_needs_session(
-    row: &place::Model,
+    row: &CandidateRow,
     search: &NearbySearch,
     age: Option<ChildAge>,
     today: NaiveDate,
@@ -538,14 +587,15 @@ fn place_needs_session(
     }
     let mut needs_session = search.places_left_only || search.dates.is_some();
     if let Some(service) = search.service
-        && !offers(row, service)
+        && !row.offers(service)
     {
         // Toddler classes and full-day places are never sessions, so only
         // the place's own declaration counts for them.
         service.session_kind()?;
         needs_session = true;
     }
-    if search.free_only && place_fee(row) != Some(Fee::Free) {
+    if search.free_only && fee_from_columns(row.fee_kind.as_deref(), row.fee_fen) != Some(Fee::Free)
+    {
         needs_session = true;
     }
     Some(needs_session)
@@ -580,7 +630,8 @@ fn session_window(search: &NearbySearch, now: DateTime<Utc>) -> Window {
 }
 
 /// Walks the candidates nearest first, a chunk at a time, attaching each
-/// one's next session and keeping those that qualify, until `limit`.
+/// one's next session and keeping those that qualify, until `limit`; then
+/// loads the whole rows of the places kept.
 async fn pick_results(
     db: &impl ConnectionTrait,
     search: &NearbySearch,
@@ -589,21 +640,40 @@ async fn pick_results(
     candidates: Vec<Candidate>,
 ) -> Result<Vec<NearbyPlace>, AppError> {
     let limit = search.limit as usize;
-    let mut results = Vec::with_capacity(limit.min(candidates.len()));
+    let mut kept: Vec<(Candidate, Option<care_session::Model>)> = Vec::with_capacity(limit);
     let mut remaining = candidates.into_iter().peekable();
-    while results.len() < limit && remaining.peek().is_some() {
-        let chunk: Vec<Candidate> = remaining.by_ref().take(SESSION_CHUNK).collect();
-        let ids: Vec<i64> = chunk.iter().map(|candidate| candidate.row.id).collect();
+    let mut chunk_size = limit;
+    while kept.len() < limit && remaining.peek().is_some() {
+        let chunk: Vec<Candidate> = remaining.by_ref().take(chunk_size).collect();
+        chunk_size = (chunk_size * 2).min(MAX_SESSION_CHUNK);
+        let ids: Vec<i64> = chunk.iter().map(|candidate| candidate.id).collect();
         let mut sessions = next_sessions(db, search, age, window, ids).await?;
         for candidate in chunk {
-            let next = sessions.remove(&candidate.row.id);
+            let next = sessions.remove(&candidate.id);
             if candidate.needs_session && next.is_none() {
                 continue;
             }
-            results.push(nearby_place(candidate, next)?);
-            if results.len() == limit {
+            kept.push((candidate, next));
+            if kept.len() == limit {
                 break;
             }
+        }
+    }
+
+    let ids: Vec<i64> = kept.iter().map(|(candidate, _)| candidate.id).collect();
+    let mut rows: std::collections::HashMap<i64, place::Model> = place::Entity::find()
+        .filter(place::Column::Id.is_in(ids))
+        .all(db)
+        .await
+        .map_err(AppError::from_db)?
+        .into_iter()
+        .map(|row| (row.id, row))
+        .collect();
+    let mut results = Vec::with_capacity(kept.len());
+    for (candidate, next) in kept {
+        // A place deleted since the first query is left out.
+        if let Some(row) = rows.remove(&candidate.id) {
+            results.push(nearby_place(row, candidate.distance_m, next)?);
         }
     }
     Ok(results)
@@ -670,12 +740,10 @@ async fn next_sessions(
 }
 
 fn nearby_place(
-    candidate: Candidate,
+    row: place::Model,
+    distance_m: f64,
     next: Option<care_session::Model>,
 ) -> Result<NearbyPlace, AppError> {
-    let Candidate {
-        row, distance_m, ..
-    } = candidate;
     let minutes = walking_minutes(distance_m);
     let public_benefit = row.public_benefit == Some(true);
     let services = place_services(&row);

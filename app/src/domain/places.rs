@@ -169,8 +169,13 @@ pub(crate) fn offers(row: &place::Model, service: Service) -> bool {
 
 /// Returns the fee a place row discloses.
 pub(crate) fn place_fee(row: &place::Model) -> Option<Fee> {
-    let fen = row.fee_fen.and_then(|fen| u32::try_from(fen).ok());
-    match (row.fee_kind.as_deref(), fen) {
+    fee_from_columns(row.fee_kind.as_deref(), row.fee_fen)
+}
+
+/// Returns the fee that the `fee_kind` and `fee_fen` columns describe.
+pub(crate) fn fee_from_columns(kind: Option<&str>, fen: Option<i32>) -> Option<Fee> {
+    let fen = fen.and_then(|fen| u32::try_from(fen).ok());
+    match (kind, fen) {
         (Some("free"), _) => Some(Fee::Free),
         (Some("per_hour"), Some(fen)) => Some(Fee::PerHour { fen }),
         (Some("per_month"), Some(fen)) => Some(Fee::PerMonth { fen }),

@@ -160,7 +160,7 @@ impl Service {
     }
 }
 
-/// What a place charges, as it discloses it.
+/// Fee that a place discloses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -181,12 +181,12 @@ pub enum Fee {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Disclosure<T> {
     pub value: T,
-    /// Who decided, for example a district health commission's notice.
+    /// Source of the decision, for example a district health commission's notice.
     pub source: String,
     pub date: NaiveDate,
 }
 
-/// What a place discloses besides its name and address. Every field is
+/// Facts a place discloses besides its name and address. Every field is
 /// absent until an administrator or a source records it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -199,7 +199,7 @@ pub struct PlaceDetails {
     pub fee: Option<Fee>,
     /// Opening hours as the place words them, for example 周一至周五 8:30—17:00.
     pub opening_hours: Option<String>,
-    /// Who to contact and how, besides the phone number.
+    /// Contact person or channel, besides the phone number.
     pub contact: Option<String>,
     /// Public-benefit (普惠) status: true when the place is public-benefit.
     pub public_benefit: Option<Disclosure<bool>>,
@@ -258,7 +258,7 @@ pub struct NearbyParams {
     pub limit: Option<String>,
 }
 
-/// Where a nearby search started.
+/// Kind of start point of a nearby search.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -316,7 +316,7 @@ pub struct NearbyPlace {
     pub next_session: Option<NextSession>,
 }
 
-/// The answer to a nearby search, nearest first.
+/// Result of a nearby search, nearest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NearbyResults {

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 /// Asks the browser for the location when pressed, writes it into the
 /// search form's `lat` and `lon` fields, clears the typed name and submits.
-/// When the location is refused or unavailable it says so and moves focus
+/// When the location is denied or unavailable it shows a message and moves focus
 /// to the name field.
 ///
 /// The texts come from the server as props, because an island sees none of

@@ -1,10 +1,10 @@
 //! Nearby search: places around a start point, nearest first, with a
 //! walking-time estimate and each place's next session that has places left.
 //!
-//! The search narrows places to a bounding box with the latitude and
-//! longitude index, computes the exact haversine distance of each remaining
-//! place, and then looks up next sessions for the nearest places a chunk at
-//! a time until it has enough results.
+//! The search first narrows places to a bounding box, which the latitude
+//! and longitude index serves. It then computes the exact haversine
+//! distance of each remaining place. Last, it looks up next sessions for
+//! the nearest places, a chunk at a time, until it has enough results.
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
@@ -36,12 +36,12 @@ pub const MAX_RADIUS_M: u32 = 20_000;
 pub const DEFAULT_LIMIT: u32 = 20;
 /// Largest number of results a caller may ask for.
 pub const MAX_LIMIT: u32 = 50;
-/// Longest street, community or place name accepted, in characters.
+/// Maximum length of a typed street, community or place name, in characters.
 pub const MAX_QUERY_CHARS: usize = 50;
 /// Oldest age accepted in the age filter, in months: the service is for
 /// children under three, with room for older siblings.
 pub const MAX_AGE_MONTHS: u32 = 84;
-/// Longest date range accepted, in days.
+/// Maximum length of a date range, in days.
 pub const MAX_DATE_SPAN_DAYS: u64 = 31;
 /// How far ahead a search looks for a next session when it names no dates.
 pub const SESSION_HORIZON_DAYS: u64 = 30;
@@ -51,9 +51,9 @@ const MAX_DAYS_AHEAD: u64 = 366;
 /// Walking speed for the estimate: 4.5 km/h, a relaxed adult pace with a
 /// small child, in metres per minute.
 const WALKING_M_PER_MINUTE: f64 = 75.0;
-/// Ratio of the walked route to the straight line. Street grids make a
-/// walk longer than the haversine distance. 1.3 is a common planning
-/// estimate for city streets, not a measurement of Nanjing's.
+/// Ratio of the walked route to the straight line, because street grids
+/// make a walk longer than the haversine distance. 1.3 is an assumed value
+/// for city streets, not a measurement of Nanjing's.
 const DETOUR_FACTOR: f64 = 1.3;
 /// Walking minutes of the 15-minute childcare service circle.
 pub const SERVICE_CIRCLE_MINUTES: u32 = 15;
@@ -102,7 +102,7 @@ impl ChildAge {
     }
 }
 
-/// Where the search starts, before a typed name is looked up.
+/// Start point of a search, before a typed name is looked up.
 #[derive(Debug, Clone, PartialEq)]
 enum Start {
     Point(GeoPoint),
@@ -277,9 +277,9 @@ fn parse_start(params: &NearbyParams) -> Result<Start, AppError> {
     }
 }
 
-/// Parses the date range. `from` alone looks [`SESSION_HORIZON_DAYS`]
-/// ahead; `to` alone starts today; a range that began in the past starts
-/// today.
+/// Parses the date range. With `from` alone it looks
+/// [`SESSION_HORIZON_DAYS`] ahead, and with `to` alone it starts today. A
+/// range that began in the past starts today.
 fn parse_dates(
     params: &NearbyParams,
     today: NaiveDate,
@@ -629,9 +629,9 @@ fn session_window(search: &NearbySearch, now: DateTime<Utc>) -> Window {
     }
 }
 
-/// Walks the candidates nearest first, a chunk at a time, attaching each
-/// one's next session and keeping those that qualify, until `limit`; then
-/// loads the whole rows of the places kept.
+/// Walks the candidates nearest first, a chunk at a time, and keeps those
+/// that qualify with their next session until it has `limit`. Then it loads
+/// the whole rows of the places kept.
 async fn pick_results(
     db: &impl ConnectionTrait,
     search: &NearbySearch,
@@ -837,7 +837,7 @@ mod tests {
     }
 
     #[test]
-    fn child_born_on_the_31st_ages_at_month_end() {
+    fn month_end_birthday_ages_on_last_day() {
         // Born 31 January: a month passes on the last day of shorter months.
         let child = ChildAge::BornOn(date("2026-01-31"));
         let cases = [

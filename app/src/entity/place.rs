@@ -32,7 +32,7 @@ pub struct Model {
     /// The fee in fen (1/100 yuan), for `per_hour` and `per_month` only.
     pub fee_fen: Option<i32>,
     pub opening_hours: Option<String>,
-    /// Who to contact and how, besides `phone`.
+    /// Contact person or channel, besides `phone`.
     pub contact: Option<String>,
     /// The public-benefit (普惠) decision with its date and source; all
     /// three are set or none.

@@ -135,8 +135,8 @@ pub fn fee_label(i18n: leptos_i18n::I18nContext<crate::i18n::Locale>, fee: Fee) 
     }
 }
 
-/// Age range, services, fee, opening hours and contact; each says 未公示
-/// (not disclosed) when the place has not disclosed it.
+/// Renders age range, services, fee, opening hours and contact. Each shows
+/// 未公示 (not disclosed) when the place has not disclosed it.
 #[component]
 fn ServicesAndFees(details: PlaceDetails) -> impl IntoView {
     let i18n = use_i18n();
@@ -183,7 +183,7 @@ fn ServicesAndFees(details: PlaceDetails) -> impl IntoView {
     }
 }
 
-/// The 普惠, 备案 and 星级 disclosures, each with its source and date.
+/// Renders the 普惠, 备案 and 星级 disclosures, each with its source and date.
 #[component]
 fn Disclosures(details: PlaceDetails) -> impl IntoView {
     let i18n = use_i18n();
@@ -272,8 +272,9 @@ impl DirectionLinks {
             ("callnative", "1".to_owned()),
         ])
         .unwrap_or_default();
-        // NOTE: Tencent's URI API asks for `referer`, the caller's key or
-        // app name. Ningyu has no key, so it sends its name.
+        // NOTE: these AMap and Tencent parameters follow their URI APIs as
+        // published, untested on a phone here. Tencent's `referer` names
+        // the calling app, and Ningyu has no Tencent key, so it sends its name.
         let tencent_query = serde_urlencoded::to_string([
             ("type", "walk".to_owned()),
             ("to", name.to_owned()),

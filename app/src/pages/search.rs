@@ -79,7 +79,7 @@ pub fn SearchPage() -> impl IntoView {
     }
 }
 
-/// The search form, filled in from the current query.
+/// Renders the search form, filled in from the current query.
 #[component]
 fn SearchForm(params: NearbyParams, children: Vec<SearchChild>) -> impl IntoView {
     let i18n = use_i18n();
@@ -213,7 +213,7 @@ fn SearchForm(params: NearbyParams, children: Vec<SearchChild>) -> impl IntoView
     }
 }
 
-/// The origin line and the places found, or why there are none.
+/// Renders the origin line and the places found, or why there are none.
 #[component]
 fn Results(results: NearbyResults, typed: String) -> impl IntoView {
     let i18n = use_i18n();
@@ -254,8 +254,8 @@ fn Results(results: NearbyResults, typed: String) -> impl IntoView {
     .into_any()
 }
 
-/// One place of the results: distance, walking time, badges and the next
-/// session with its places left and how fresh that figure is.
+/// Renders one place of the results: distance, walking time, badges and the
+/// next session with its places left and the age of that figure.
 #[component]
 fn NearbyItem(item: NearbyPlace) -> impl IntoView {
     let i18n = use_i18n();

@@ -14,6 +14,7 @@ use app::time::{SHANGHAI, local_date};
 use chrono::{DateTime, Days, Duration, NaiveTime, TimeZone, Utc};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 
+use crate::browser::{Browser, location};
 use crate::helpers::{Backend, TestApp};
 use crate::on_both_backends;
 
@@ -870,3 +871,51 @@ async fn disclosure_needs_source_and_date(backend: Backend) {
     );
 }
 on_both_backends!(disclosure_needs_source_and_date);
+
+async fn search_page_offers_the_familys_children(backend: Backend) {
+    let app = TestApp::spawn_with_portal(backend).await;
+    let parent = Browser::new();
+    let signed_in = parent.sign_in(&app, "demo-parent", "/search").await;
+    assert_eq!(location(&signed_in), "/search");
+    let added = parent
+        .call(
+            &app,
+            "add_child",
+            &[
+                ("display_name", "王小明"),
+                ("birth_date", "2025-05-20"),
+                ("consent", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status(), 200, "child is added");
+    let overview: serde_json::Value = parent
+        .call(&app, "load_family", &[])
+        .await
+        .json()
+        .await
+        .expect("json");
+    let child = overview["children"][0]["id"].as_i64().expect("child id");
+    place_north(&app.db, "家附近", 200.0, |_| {}).await;
+    let path = format!("/search?lat={}&lon={}&child={child}", ORIGIN.0, ORIGIN.1);
+
+    let own = parent.get(&app.url(&path)).await;
+    let stranger = Browser::new();
+    stranger.sign_in(&app, "demo-parent-aygul", "/search").await;
+    let other = stranger.get(&app.url(&path)).await;
+    let signed_out = app.get(&path).await;
+
+    assert_eq!(own.status(), 200);
+    let html = own.text().await.expect("body");
+    assert!(html.contains("王小明"), "the child is offered");
+    assert!(
+        html.contains(&format!(r#"<option value="{child}" selected"#)),
+        "the chosen child stays selected"
+    );
+    assert!(html.contains("家附近"), "results for the child");
+    assert_eq!(other.status(), 404, "someone else's child is not found");
+    let other = other.text().await.expect("body");
+    assert!(!other.contains("王小明"), "nothing of the child leaks");
+    assert_eq!(signed_out.status(), 401);
+}
+on_both_backends!(search_page_offers_the_familys_children);

@@ -14,7 +14,7 @@ use crate::on_both_backends;
 /// The Nanjing reference data, read in place and never copied into the
 /// repository: `NINGYU_NANJING_DATA`, else the `shared` folder beside the
 /// checkout. `None` when neither exists.
-fn nanjing_data() -> Option<PathBuf> {
+pub(crate) fn nanjing_data() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("NINGYU_NANJING_DATA") {
         return Some(PathBuf::from(dir));
     }
@@ -22,7 +22,7 @@ fn nanjing_data() -> Option<PathBuf> {
     beside.is_dir().then_some(beside)
 }
 
-fn open(dir: &std::path::Path, name: &str) -> std::fs::File {
+pub(crate) fn open(dir: &std::path::Path, name: &str) -> std::fs::File {
     let path = dir.join(name);
     std::fs::File::open(&path)
         .unwrap_or_else(|error| panic!("cannot open {}: {error}", path.display()))

@@ -919,3 +919,77 @@ async fn search_page_offers_the_familys_children(backend: Backend) {
     assert_eq!(signed_out.status(), 401);
 }
 on_both_backends!(search_page_offers_the_familys_children);
+
+async fn real_nanjing_streets_start_a_search(backend: Backend) {
+    use app::domain::import::{self, PlaceImportOptions};
+    use app::geo::Crs;
+
+    let Some(dir) = crate::import::nanjing_data() else {
+        // NOTE: the city's files live outside the repository. Without them
+        // this test is skipped, and .ci/test prints a warning.
+        eprintln!("SKIPPED: the Nanjing data folder is missing; set NINGYU_NANJING_DATA");
+        return;
+    };
+    let app = TestApp::spawn(backend).await;
+    let now = Utc::now();
+    import::import_regions_csv(
+        &app.db,
+        crate::import::open(&dir, "districts.csv"),
+        crate::import::open(&dir, "streets.csv"),
+        Crs::Gcj02,
+        false,
+        now,
+    )
+    .await
+    .expect("regions import");
+    let options = PlaceImportOptions {
+        crs: Crs::Gcj02,
+        source: "amap2018".to_owned(),
+        dry_run: false,
+    };
+    import::import_places_csv(
+        &app.db,
+        crate::import::open(&dir, "places-amap2018-gcj02.csv"),
+        &options,
+        now,
+    )
+    .await
+    .expect("places import");
+
+    // 新街口 is 新街口街道; %E6%96%B0%E8%A1%97%E5%8F%A3 is 新街口.
+    let results: serde_json::Value = app
+        .get("/api/v1/places/nearby?q=%E6%96%B0%E8%A1%97%E5%8F%A3&radius=2000&limit=50")
+        .await
+        .json()
+        .await
+        .expect("json");
+
+    assert_eq!(results["origin"]["kind"], "street");
+    assert_eq!(results["origin"]["label"], "新街口街道");
+    let items = results["items"].as_array().expect("items");
+    assert!(
+        items.len() >= 10,
+        "central Nanjing has places: {}",
+        items.len()
+    );
+    let distances: Vec<u64> = items
+        .iter()
+        .map(|item| item["distance_m"].as_u64().expect("distance"))
+        .collect();
+    assert!(
+        distances.windows(2).all(|pair| pair[0] <= pair[1]),
+        "nearest first: {distances:?}"
+    );
+    assert!(distances.iter().all(|distance| *distance <= 2_000));
+    for item in items {
+        let minutes = item["walking_minutes"].as_u64().expect("minutes");
+        assert_eq!(item["within_service_circle"], minutes <= 15, "{item}");
+        if item["is_demo"] == false {
+            assert_eq!(
+                item["public_benefit"], false,
+                "imported places disclose nothing"
+            );
+        }
+    }
+}
+on_both_backends!(real_nanjing_streets_start_a_search);

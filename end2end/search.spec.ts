@@ -1,7 +1,7 @@
 import { expect, expectAccessible, open, test } from "./fixtures";
 
 // The demo data: 湖南路 room at (32.0668, 118.7756), the 玄武区 provider
-// about 2 km away, the others beyond the 3 km default radius.
+// about 2.5 km away, the others beyond the 3 km default radius.
 
 test("typed name lists places nearest first", async ({ page, jsEnabled }) => {
   await open(page, "/", jsEnabled);

@@ -1,4 +1,4 @@
-import { expect, expectAccessible, open, test } from "./fixtures";
+import { expect, expectAccessible, expectNoOverflow, open, test } from "./fixtures";
 
 // The demo data: 湖南路 room at (32.0668, 118.7756), the 玄武区 provider
 // about 2.5 km away, the others beyond the 3 km default radius.
@@ -18,6 +18,7 @@ test("typed name lists places nearest first", async ({ page, jsEnabled }) => {
   await expect(items.first()).toContainText(/(刚刚|分钟前)更新/);
   await expect(items.nth(1)).toContainText("玄武区普惠托育中心");
   await expect(items.nth(1)).toContainText("公里");
+  await expectNoOverflow(page);
   await expectAccessible(page);
 });
 

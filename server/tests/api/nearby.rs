@@ -717,6 +717,28 @@ async fn search_page_works_without_javascript(backend: Backend) {
 }
 on_both_backends!(search_page_works_without_javascript);
 
+async fn search_page_speaks_english(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    place_north(&app.db, "英文页面场所", 1_490.0, |_| {}).await;
+    let path = format!("/search?lat={}&lon={}", ORIGIN.0, ORIGIN.1);
+
+    let html = app
+        .get_with(&path, ("accept-language", "en"))
+        .await
+        .text()
+        .await
+        .expect("body");
+
+    assert!(html.contains("From your location"), "origin line");
+    assert!(html.contains("1.5 km"), "distance");
+    assert!(html.contains("About 26 min on foot"), "walking time");
+    assert!(
+        html.contains("No session with places left soon"),
+        "no session"
+    );
+}
+on_both_backends!(search_page_speaks_english);
+
 async fn search_page_explains_bad_input(backend: Backend) {
     let app = TestApp::spawn(backend).await;
 

@@ -50,11 +50,12 @@ const MAX_DAYS_AHEAD: u64 = 366;
 
 /// Walking speed for the estimate: 4.5 km/h, a relaxed adult pace with a
 /// small child, in metres per minute.
-const WALKING_M_PER_MINUTE: f64 = 75.0;
-/// Ratio of the walked route to the straight line, because street grids
-/// make a walk longer than the haversine distance. 1.3 is an assumed value
-/// for city streets, not a measurement of Nanjing's.
-const DETOUR_FACTOR: f64 = 1.3;
+const WALKING_M_PER_MINUTE: u64 = 75;
+/// Ratio of the walked route to the straight line in tenths, so 13 is 1.3,
+/// because street grids make a walk longer than the haversine distance.
+/// 1.3 is an assumed value for city streets, not a measurement of Nanjing's.
+/// Integer tenths keep the minutes exact: 1500 m is 26 minutes, not 27.
+const DETOUR_TENTHS: u64 = 13;
 /// Walking minutes of the 15-minute childcare service circle.
 pub const SERVICE_CIRCLE_MINUTES: u32 = 15;
 /// Metres per degree of latitude on the sphere that `GeoPoint::distance_m` uses.
@@ -64,13 +65,13 @@ const METRES_PER_DEGREE: f64 = 111_195.0;
 /// each later one covers twice as many, up to this.
 const MAX_SESSION_CHUNK: usize = 256;
 
-/// Returns the estimated walking time for a straight-line distance, in whole
-/// minutes rounded up, at least 1: the distance times [`DETOUR_FACTOR`] at
-/// [`WALKING_M_PER_MINUTE`].
-pub fn walking_minutes(distance_m: f64) -> u32 {
-    let minutes = (distance_m.max(0.0) * DETOUR_FACTOR / WALKING_M_PER_MINUTE).ceil();
-    // The radius limit keeps this far below u32::MAX.
-    minutes.max(1.0) as u32
+/// Returns the estimated walking time for a straight-line distance in
+/// whole metres, in whole minutes rounded up and at least 1. The walk is
+/// the distance times [`DETOUR_TENTHS`] / 10 at [`WALKING_M_PER_MINUTE`].
+pub fn walking_minutes(distance_m: u32) -> u32 {
+    let walked_tenths = u64::from(distance_m) * DETOUR_TENTHS;
+    let minutes = std::cmp::max(walked_tenths.div_ceil(WALKING_M_PER_MINUTE * 10), 1);
+    u32::try_from(minutes).unwrap_or(u32::MAX)
 }
 
 /// Returns whether a walk of `minutes` is inside the 15-minute circle.
@@ -744,6 +745,9 @@ fn nearby_place(
     distance_m: f64,
     next: Option<care_session::Model>,
 ) -> Result<NearbyPlace, AppError> {
+    // Whole metres, as shown, so the minutes agree with the distance shown.
+    // The radius limit keeps the distance far below u32::MAX.
+    let distance_m = distance_m.round() as u32;
     let minutes = walking_minutes(distance_m);
     let public_benefit = row.public_benefit == Some(true);
     let services = place_services(&row);
@@ -759,8 +763,7 @@ fn nearby_place(
         .transpose()?;
     Ok(NearbyPlace {
         place: summarise_place(row)?,
-        // Rounded to whole metres; the radius limit keeps it in range.
-        distance_m: distance_m.round() as u32,
+        distance_m,
         walking_minutes: minutes,
         within_service_circle: within_service_circle(minutes),
         public_benefit,
@@ -793,11 +796,13 @@ mod tests {
     #[test]
     fn walking_minutes_round_up_with_detour() {
         let cases = [
-            (0.0, 1, "a place at the door still takes a minute"),
-            (75.0, 2, "75 m straight is 97.5 m walked"),
-            (865.0, 15, "865 m is the edge of the circle"),
-            (866.0, 16, "one metre more is outside"),
-            (3_000.0, 52, "3 km"),
+            (0, 1, "a place at the door still takes a minute"),
+            (75, 2, "75 m straight is 97.5 m walked"),
+            (865, 15, "865 m is the edge of the circle"),
+            (866, 16, "one metre more is outside"),
+            (1_500, 26, "1.5 km is exactly 26 minutes"),
+            (3_000, 52, "3 km"),
+            (u32::MAX, 74_446_100, "no overflow"),
         ];
         for (distance, minutes, case) in cases {
             assert_eq!(walking_minutes(distance), minutes, "{case}");
@@ -806,8 +811,8 @@ mod tests {
 
     #[test]
     fn service_circle_badge_at_fifteen_minutes() {
-        assert!(within_service_circle(walking_minutes(865.0)));
-        assert!(!within_service_circle(walking_minutes(866.0)));
+        assert!(within_service_circle(walking_minutes(865)));
+        assert!(!within_service_circle(walking_minutes(866)));
         assert!(within_service_circle(1));
         assert!(!within_service_circle(16));
     }

@@ -133,7 +133,7 @@ fn item<'a>(results: &'a serde_json::Value, name: &str) -> &'a serde_json::Value
 async fn results_are_nearest_first(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let db = &app.db;
-    place_north(db, "远处", 1_490.0, |_| {}).await;
+    place_north(db, "远处", 1_500.0, |_| {}).await;
     place_north(db, "最近", 200.0, |_| {}).await;
     place_north(db, "超出范围", 5_000.0, |_| {}).await;
     place_north(db, "较近", 700.0, |_| {}).await;
@@ -151,7 +151,7 @@ async fn results_are_nearest_first(backend: Backend) {
     assert_eq!(nearest["within_service_circle"], true);
     assert_eq!(item(&results, "较近")["within_service_circle"], true);
     assert_eq!(item(&results, "南边")["within_service_circle"], false);
-    assert_eq!(item(&results, "远处")["walking_minutes"], 26, "1490 m");
+    assert_eq!(item(&results, "远处")["walking_minutes"], 26, "1500 m");
 }
 on_both_backends!(results_are_nearest_first);
 

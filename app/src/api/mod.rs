@@ -117,9 +117,10 @@ pub async fn search_children() -> Result<Vec<SearchChild>, AppError> {
         return Ok(Vec::new());
     };
     let state = support::state()?;
-    let overview = support::with_status(
-        crate::domain::family::overview(&state.db, viewer.account_id, chrono::Utc::now()).await,
-    )?;
+    // No status is set on failure: the search page treats the list as
+    // optional and still renders, and `from_db` has logged the cause.
+    let overview =
+        crate::domain::family::overview(&state.db, viewer.account_id, chrono::Utc::now()).await?;
     Ok(overview
         .children
         .into_iter()

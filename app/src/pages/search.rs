@@ -1,6 +1,5 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 use super::home::place_kind_label;
 use super::place::{fee_label, service_label};
@@ -19,22 +18,7 @@ const RADIUS_CHOICES: [u32; 5] = [1_000, 3_000, 5_000, 10_000, 20_000];
 #[component]
 pub fn SearchPage() -> impl IntoView {
     let i18n = use_i18n();
-    let query = use_query_map();
-    let params = query.with_untracked(|query| NearbyParams {
-        lat: query.get("lat"),
-        lon: query.get("lon"),
-        q: query.get("q"),
-        radius: query.get("radius"),
-        age: query.get("age"),
-        child: query.get("child"),
-        from: query.get("from"),
-        to: query.get("to"),
-        service: query.get("service"),
-        public_benefit: query.get("public_benefit"),
-        free: query.get("free"),
-        places_left: query.get("places_left"),
-        limit: query.get("limit"),
-    });
+    let params = request_params();
     // A first visit shows the form alone; a submitted form always searches,
     // so that an empty name gets its error message.
     let submitted = params.q.is_some() || params.lat.is_some() || params.lon.is_some();
@@ -76,6 +60,45 @@ pub fn SearchPage() -> impl IntoView {
                 })
             }}
         </Suspense>
+    }
+}
+
+/// Returns the search parameters of the request's query string.
+///
+/// The query string is decoded once, here, as a form. The router's query
+/// map decodes twice, so a typed `50%25` would arrive as `50%`. The first of
+/// repeated keys wins.
+fn request_params() -> NearbyParams {
+    #[cfg(feature = "ssr")]
+    let query = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.uri.query().map(str::to_owned))
+        .unwrap_or_default();
+    // Pages render on the server only (islands mode), so the browser build
+    // never reads a query here.
+    #[cfg(not(feature = "ssr"))]
+    let query = String::new();
+
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&query).unwrap_or_default();
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+    };
+    NearbyParams {
+        lat: get("lat"),
+        lon: get("lon"),
+        q: get("q"),
+        radius: get("radius"),
+        age: get("age"),
+        child: get("child"),
+        from: get("from"),
+        to: get("to"),
+        service: get("service"),
+        public_benefit: get("public_benefit"),
+        free: get("free"),
+        places_left: get("places_left"),
+        limit: get("limit"),
     }
 }
 

@@ -756,6 +756,12 @@ async fn search_page_explains_bad_input(backend: Backend) {
     assert_eq!(unknown.status(), 200);
     let unknown = unknown.text().await.expect("body");
     assert!(unknown.contains("没有找到名为“不存在的地方”的街道、社区或场所"));
+    let percent = app.get("/search?q=50%2525+a%2Bb").await;
+    let percent = percent.text().await.expect("body");
+    assert!(
+        percent.contains("没有找到名为“50%25 a+b”"),
+        "the query is decoded once"
+    );
 }
 on_both_backends!(search_page_explains_bad_input);
 

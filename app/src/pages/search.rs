@@ -6,7 +6,9 @@ use super::place::{fee_label, service_label};
 use crate::api::{search_children, search_nearby};
 use crate::components::{ErrorNotice, LocateButton};
 use crate::i18n::{Locale, t, t_string, use_i18n};
-use crate::model::{NearbyParams, NearbyPlace, NearbyResults, OriginKind, SearchChild, Service};
+use crate::model::{
+    NearbyParams, NearbyPlace, NearbyResults, NextSession, OriginKind, SearchChild, Service,
+};
 use crate::time::{Ago, ago, format_span};
 
 /// Radius choices of the form, in metres.
@@ -278,11 +280,10 @@ fn Results(results: NearbyResults, typed: String) -> impl IntoView {
 }
 
 /// Renders one place of the results: distance, walking time, badges and the
-/// next session with its places left and the age of that figure.
+/// next session.
 #[component]
 fn NearbyItem(item: NearbyPlace) -> impl IntoView {
     let i18n = use_i18n();
-    let locale = i18n.get_locale();
     let NearbyPlace {
         place,
         distance_m,
@@ -293,36 +294,14 @@ fn NearbyItem(item: NearbyPlace) -> impl IntoView {
         next_session,
         ..
     } = item;
+
     let href = format!("/places/{}", place.id);
     let kind = place.kind;
     let distance = distance_label(i18n, distance_m);
     let minutes = walking_minutes;
     let walking = t_string!(i18n, search_walking, minutes).to_string();
     let fee = fee.map(|fee| fee_label(i18n, fee));
-    let next = next_session.map(|next| {
-        let when = format_span(next.session.starts_at, next.session.ends_at, locale);
-        let left = next.session.places_left;
-        let capacity = next.session.capacity;
-        let places = t_string!(i18n, session_places_left, left, capacity).to_string();
-        let updated = updated_label(i18n, ago(next.updated_at, chrono::Utc::now()));
-        view! {
-            <p class="next-session">
-                <span class="next-label">{t!(i18n, search_next_session)}</span>
-                " "
-                <span class="session-title">{next.session.title}</span>
-                " · "
-                <span class="session-when">{when}</span>
-                " · "
-                <span class="session-left">{places}</span>
-                " "
-                <span class="updated">{updated}</span>
-            </p>
-        }
-        .into_any()
-    });
-    let next = next.unwrap_or_else(|| {
-        view! { <p class="next-session none">{t!(i18n, search_no_session)}</p> }.into_any()
-    });
+
     view! {
         <li class="place nearby">
             <a href=href class="place-link">
@@ -343,9 +322,44 @@ fn NearbyItem(item: NearbyPlace) -> impl IntoView {
                 </Show>
                 {fee.map(|fee| view! { <span class="badge badge-fee">{fee}</span> })}
             </p>
-            {next}
+            <NextSessionLine next_session />
         </li>
     }
+}
+
+/// Renders a place's next session with its places left and the age of that
+/// figure, or a line saying that there is none.
+#[component]
+fn NextSessionLine(next_session: Option<NextSession>) -> impl IntoView {
+    let i18n = use_i18n();
+    let Some(next) = next_session else {
+        return view! { <p class="next-session none">{t!(i18n, search_no_session)}</p> }.into_any();
+    };
+
+    let when = format_span(
+        next.session.starts_at,
+        next.session.ends_at,
+        i18n.get_locale(),
+    );
+    let left = next.session.places_left;
+    let capacity = next.session.capacity;
+    let places = t_string!(i18n, session_places_left, left, capacity).to_string();
+    let updated = updated_label(i18n, ago(next.updated_at, chrono::Utc::now()));
+
+    view! {
+        <p class="next-session">
+            <span class="next-label">{t!(i18n, search_next_session)}</span>
+            " "
+            <span class="session-title">{next.session.title}</span>
+            " · "
+            <span class="session-when">{when}</span>
+            " · "
+            <span class="session-left">{places}</span>
+            " "
+            <span class="updated">{updated}</span>
+        </p>
+    }
+    .into_any()
 }
 
 /// Formats a distance: metres below 1 km, else kilometres with one decimal.

@@ -16,6 +16,10 @@ pub enum AppError {
     /// fields, a body that is too large. Maps to 400.
     #[error("bad request: {detail}")]
     BadRequest { detail: String },
+    /// A search parameter is malformed or out of range, for example a
+    /// latitude that is not a number. Maps to 400.
+    #[error("invalid search parameter {field}: {reason}")]
+    InvalidQuery { field: String, reason: String },
     /// The request body is larger than the server accepts. Maps to 413.
     #[error("request body too large")]
     TooLarge,
@@ -55,7 +59,7 @@ impl AppError {
     /// Returns the HTTP status code for this error.
     pub fn status(&self) -> u16 {
         match self {
-            Self::BadRequest { .. } => 400,
+            Self::BadRequest { .. } | Self::InvalidQuery { .. } => 400,
             Self::TooLarge => 413,
             Self::Unauthenticated => 401,
             Self::Forbidden => 403,
@@ -72,6 +76,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::BadRequest { .. } => "bad_request",
+            Self::InvalidQuery { .. } => "invalid_query",
             Self::TooLarge => "too_large",
             Self::Unauthenticated => "unauthenticated",
             Self::Forbidden => "forbidden",
@@ -92,6 +97,7 @@ impl AppError {
 
         match self {
             Self::BadRequest { .. } => td_string!(locale, error_bad_request),
+            Self::InvalidQuery { .. } => td_string!(locale, error_invalid_query),
             Self::TooLarge => td_string!(locale, error_too_large),
             Self::Unauthenticated => td_string!(locale, error_unauthenticated),
             Self::Forbidden => td_string!(locale, error_forbidden),
@@ -103,6 +109,14 @@ impl AppError {
             Self::RateLimited { .. } => td_string!(locale, error_rate_limited),
             Self::Unavailable => td_string!(locale, error_unavailable),
             Self::Internal => td_string!(locale, error_internal),
+        }
+    }
+
+    /// Builds an `InvalidQuery` error for the search parameter `field`.
+    pub fn invalid_query(field: &str, reason: impl Into<String>) -> Self {
+        Self::InvalidQuery {
+            field: field.to_owned(),
+            reason: reason.into(),
         }
     }
 
@@ -271,6 +285,7 @@ mod tests {
                 },
                 400,
             ),
+            (AppError::invalid_query("lat", "not a number"), 400),
             (AppError::TooLarge, 413),
             (AppError::Unauthenticated, 401),
             (AppError::Forbidden, 403),

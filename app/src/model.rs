@@ -2,7 +2,7 @@
 //!
 //! They are views, kept apart from the database rows in `entity`.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Kind of place that offers care or activities.
@@ -97,14 +97,116 @@ pub struct PlaceSummary {
     pub is_demo: bool,
 }
 
-/// A place with its upcoming sessions.
+/// A place with what it discloses and its upcoming sessions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PlaceDetail {
     #[serde(flatten)]
     pub place: PlaceSummary,
     pub phone: Option<String>,
+    #[serde(flatten)]
+    pub details: PlaceDetails,
     pub sessions: Vec<SessionSummary>,
+}
+
+/// A service that families search for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum Service {
+    /// 计时制托育: care booked by the hour.
+    HourlyCare,
+    /// 亲子活动: sessions a parent attends with the child.
+    ParentChildActivity,
+    /// 托班: a kindergarten class for 2–3-year-olds.
+    ToddlerClass,
+    /// 全日托: a full-day childcare place.
+    FullDay,
+}
+
+impl Service {
+    pub const ALL: [Self; 4] = [
+        Self::HourlyCare,
+        Self::ParentChildActivity,
+        Self::ToddlerClass,
+        Self::FullDay,
+    ];
+
+    /// Returns the name used in URLs and the REST API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::HourlyCare => "hourly_care",
+            Self::ParentChildActivity => "parent_child_activity",
+            Self::ToddlerClass => "toddler_class",
+            Self::FullDay => "full_day",
+        }
+    }
+
+    /// Parses a name; the inverse of [`Service::as_str`].
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|service| service.as_str() == value)
+    }
+
+    /// Returns the kind of bookable session that delivers this service.
+    /// Toddler classes and full-day places are enrolments, not sessions.
+    pub fn session_kind(self) -> Option<SessionKind> {
+        match self {
+            Self::HourlyCare => Some(SessionKind::HourlyCare),
+            Self::ParentChildActivity => Some(SessionKind::ParentChildActivity),
+            Self::ToddlerClass | Self::FullDay => None,
+        }
+    }
+}
+
+/// Fee that a place discloses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum Fee {
+    Free,
+    /// A fee per hour, in fen (1/100 yuan).
+    PerHour {
+        fen: u32,
+    },
+    /// A fee per month, in fen (1/100 yuan).
+    PerMonth {
+        fen: u32,
+    },
+}
+
+/// A decision disclosed with its source and the date it was made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Disclosure<T> {
+    pub value: T,
+    /// Source of the decision, for example a district health commission's notice.
+    pub source: String,
+    pub date: NaiveDate,
+}
+
+/// Facts a place discloses besides its name and address. Every field is
+/// absent until an administrator or a source records it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PlaceDetails {
+    /// Youngest age taken, in whole months.
+    pub min_age_months: Option<u32>,
+    /// Oldest age taken, in whole months.
+    pub max_age_months: Option<u32>,
+    pub services: Vec<Service>,
+    pub fee: Option<Fee>,
+    /// Opening hours as the place words them, for example 周一至周五 8:30—17:00.
+    pub opening_hours: Option<String>,
+    /// Contact person or channel, besides the phone number.
+    pub contact: Option<String>,
+    /// Public-benefit (普惠) status: true when the place is public-benefit.
+    pub public_benefit: Option<Disclosure<bool>>,
+    /// Registration (备案) status: true when registered.
+    pub registration: Option<Disclosure<bool>>,
+    /// Star rating (星级) from 1 to 5.
+    pub star_rating: Option<Disclosure<u8>>,
 }
 
 /// A session as shown on a place page.
@@ -122,6 +224,115 @@ pub struct SessionSummary {
     pub max_age_months: u32,
     /// Price in fen (1/100 yuan); 0 means free.
     pub price_fen: u32,
+}
+
+/// Search radius of a nearby search when the caller names none, in metres.
+pub const DEFAULT_SEARCH_RADIUS_M: u32 = 3_000;
+
+/// The raw parameters of a nearby search, as a form or query string sends
+/// them. The server checks and parses them; see `domain::nearby`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NearbyParams {
+    /// WGS-84 latitude of the start point, in degrees.
+    pub lat: Option<String>,
+    /// WGS-84 longitude of the start point, in degrees.
+    pub lon: Option<String>,
+    /// A street, community or place name to start from.
+    pub q: Option<String>,
+    /// Search radius in metres.
+    pub radius: Option<String>,
+    /// The child's age in whole months.
+    pub age: Option<String>,
+    /// One of the signed-in family's children, by id.
+    pub child: Option<String>,
+    /// First date, `YYYY-MM-DD` in Nanjing.
+    pub from: Option<String>,
+    /// Last date, `YYYY-MM-DD` in Nanjing.
+    pub to: Option<String>,
+    /// A [`Service`] name.
+    pub service: Option<String>,
+    pub public_benefit: Option<String>,
+    pub free: Option<String>,
+    pub places_left: Option<String>,
+    /// Maximum number of results.
+    pub limit: Option<String>,
+}
+
+/// Kind of start point of a nearby search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum OriginKind {
+    /// Coordinates given by the caller, usually the browser's location.
+    Coordinates,
+    /// The seat of a street (街道) or town (镇) whose name matched.
+    Street,
+    /// A place whose name matched, for example a community room.
+    Place,
+}
+
+/// The start point of a nearby search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Origin {
+    pub kind: OriginKind,
+    /// The matched street or place name; absent for coordinates.
+    pub label: Option<String>,
+    /// WGS-84 latitude in degrees.
+    pub latitude: f64,
+    /// WGS-84 longitude in degrees.
+    pub longitude: f64,
+}
+
+/// A session with its places left and when that figure last changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NextSession {
+    #[serde(flatten)]
+    pub session: SessionSummary,
+    /// When the session, and so its places left, was last updated.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One result of a nearby search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NearbyPlace {
+    #[serde(flatten)]
+    pub place: PlaceSummary,
+    /// Straight-line distance from the origin, in metres.
+    pub distance_m: u32,
+    /// Estimated walking time in minutes; see `domain::nearby::walking_minutes`.
+    pub walking_minutes: u32,
+    /// Whether the walk takes at most 15 minutes: inside the
+    /// 15-minute childcare service circle (15分钟托育服务圈).
+    pub within_service_circle: bool,
+    /// Whether the place is disclosed as public-benefit (普惠).
+    pub public_benefit: bool,
+    pub services: Vec<Service>,
+    pub fee: Option<Fee>,
+    /// The earliest upcoming session that matches the filters and has
+    /// places left.
+    pub next_session: Option<NextSession>,
+}
+
+/// Result of a nearby search, nearest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NearbyResults {
+    /// The start point; absent when the typed name matched nothing.
+    pub origin: Option<Origin>,
+    /// The radius searched, in metres.
+    pub radius_m: u32,
+    pub items: Vec<NearbyPlace>,
+}
+
+/// A child the signed-in person may search for, as the search form lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchChild {
+    pub id: i64,
+    pub display_name: String,
+    pub age_months: u32,
 }
 
 /// One page of a list, with the total count for paging.

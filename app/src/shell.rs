@@ -9,7 +9,8 @@ use crate::components::{Footer, Header};
 use crate::i18n::{I18nContextProvider, t_string, use_i18n};
 use crate::pages::{
     AcceptInvitationPage, AccountPage, AuditPage, BookingsPage, FamilyPage, HomePage, InboxPage,
-    InvitationCreatedPage, NotFoundPage, PlacePage, SessionPage, SettingsPage, SignInPage,
+    InvitationCreatedPage, NotFoundPage, PlacePage, SearchPage, SessionPage, SettingsPage,
+    SignInPage,
 };
 use crate::prefs::{TextSize, current_text_size};
 
@@ -54,6 +55,7 @@ pub fn App() -> impl IntoView {
                 <main id="main" tabindex="-1">
                     <Routes fallback=NotFoundPage>
                         <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
+                        <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async />
                         <Route path=path!("/places/:id") view=PlacePage ssr=SsrMode::Async />
                         <Route path=path!("/sessions/:id") view=SessionPage ssr=SsrMode::Async />
                         <Route path=path!("/bookings") view=BookingsPage ssr=SsrMode::Async />

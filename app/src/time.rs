@@ -67,6 +67,38 @@ pub fn format_span(
     }
 }
 
+/// Formats a date for display: `2026年11月1日`, or `1 Nov 2026` in English.
+pub fn format_date(date: NaiveDate, locale: crate::i18n::Locale) -> String {
+    use chrono::Datelike;
+
+    match locale {
+        crate::i18n::Locale::en => date.format("%-d %b %Y").to_string(),
+        _ => format!("{}年{}月{}日", date.year(), date.month(), date.day()),
+    }
+}
+
+/// How long ago something changed, coarsened for display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ago {
+    /// Less than a minute ago, or a moment in the future from clock skew.
+    JustNow,
+    Minutes(i64),
+    Hours(i64),
+    Days(i64),
+}
+
+/// Returns how long before `now` the instant `then` lies, in whole units
+/// rounded down.
+pub fn ago(then: DateTime<Utc>, now: DateTime<Utc>) -> Ago {
+    let minutes = now.signed_duration_since(then).num_minutes();
+    match minutes {
+        ..=0 => Ago::JustNow,
+        1..60 => Ago::Minutes(minutes),
+        60..1440 => Ago::Hours(minutes / 60),
+        _ => Ago::Days(minutes / 1440),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{NaiveDate, TimeZone, Utc};
@@ -98,6 +130,35 @@ mod tests {
             format_span(start, end, Locale::en),
             "Sat 5 Dec, 23:00 – 6 Dec 01:00"
         );
+    }
+
+    #[test]
+    fn ago_coarsens_to_the_largest_unit() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 5, 12, 0, 0).single();
+        let Some(now) = now else {
+            panic!("test instant is valid");
+        };
+        let cases = [
+            (chrono::Duration::seconds(-30), Ago::JustNow),
+            (chrono::Duration::seconds(59), Ago::JustNow),
+            (chrono::Duration::minutes(3), Ago::Minutes(3)),
+            (chrono::Duration::minutes(59), Ago::Minutes(59)),
+            (chrono::Duration::minutes(60), Ago::Hours(1)),
+            (chrono::Duration::hours(23), Ago::Hours(23)),
+            (chrono::Duration::hours(49), Ago::Days(2)),
+        ];
+        for (before, expected) in cases {
+            assert_eq!(ago(now - before, now), expected, "{before}");
+        }
+    }
+
+    #[test]
+    fn dates_format_per_locale() {
+        let Some(date) = NaiveDate::from_ymd_opt(2026, 11, 1) else {
+            panic!("test date is valid");
+        };
+        assert_eq!(format_date(date, Locale::zh_CN), "2026年11月1日");
+        assert_eq!(format_date(date, Locale::en), "1 Nov 2026");
     }
 
     #[test]

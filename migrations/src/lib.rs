@@ -8,6 +8,7 @@ mod m20261204_000002_regions_and_import_keys;
 mod m20261204_000003_accounts_and_sign_in;
 mod m20261204_000004_families;
 mod m20261204_000005_app_tokens;
+mod m20261205_000001_place_details;
 mod m20261205_000002_bookings;
 
 /// Runs Ningyu's migrations in order.
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000003_accounts_and_sign_in::Migration),
             Box::new(m20261204_000004_families::Migration),
             Box::new(m20261204_000005_app_tokens::Migration),
+            Box::new(m20261205_000001_place_details::Migration),
             Box::new(m20261205_000002_bookings::Migration),
         ]
     }

@@ -10,7 +10,13 @@
 //!  [--families 5000] [--capacity 20] [--over-ms 4000] [--kill-pid PID --kill-after 1000]
 //!  [--offer-check on --job-interval-secs 1]`
 
-#![allow(clippy::print_stdout, clippy::expect_used, reason = "a command-line tool")]
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a command-line tool that reports on the terminal and stops at the first problem"
+)]
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -70,7 +76,10 @@ fn options() -> Options {
         }
     }
     assert!(!options.db.is_empty(), "--db is required");
-    assert!(!options.targets.is_empty(), "at least one --target is required");
+    assert!(
+        !options.targets.is_empty(),
+        "at least one --target is required"
+    );
     for target in &options.targets {
         assert!(
             target.starts_with("http://127.0.0.1:"),
@@ -271,13 +280,14 @@ async fn main() {
             if let Some((pid, after)) = kill
                 && done == after
             {
-                killed.get_or_init(|| async move {
-                    let _ = std::process::Command::new("kill")
-                        .args(["-KILL", &pid.to_string()])
-                        .status();
-                    done
-                })
-                .await;
+                killed
+                    .get_or_init(|| async move {
+                        let _ = std::process::Command::new("kill")
+                            .args(["-KILL", &pid.to_string()])
+                            .status();
+                        done
+                    })
+                    .await;
             }
             let (status, result) = outcome.unwrap_or((0, "no answer".into()));
             Answer {
@@ -365,9 +375,14 @@ async fn main() {
         percentile(1.0)
     );
     if let Some(after) = killed.get() {
-        println!("| killed a server (SIGKILL) after | {after} answers; {retried} requests resent |");
+        println!(
+            "| killed a server (SIGKILL) after | {after} answers; {retried} requests resent |"
+        );
     }
-    println!("| confirmed bookings / capacity | {confirmed} / {} |", options.capacity);
+    println!(
+        "| confirmed bookings / capacity | {confirmed} / {} |",
+        options.capacity
+    );
     println!("| places taken (counter) | {taken} |");
     println!("| waiting | {waiting} |");
     println!("| children booked twice / queued twice | {doubled} / {queued_twice} |");

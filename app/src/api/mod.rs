@@ -7,7 +7,9 @@ pub mod booking;
 pub mod family;
 
 use crate::error::AppError;
-use crate::model::{Page, PlaceDetail, PlaceSummary, Viewer};
+use crate::model::{
+    NearbyParams, NearbyResults, Page, PlaceDetail, PlaceSummary, SearchChild, Viewer,
+};
 
 #[cfg(feature = "ssr")]
 pub(crate) mod support {
@@ -94,6 +96,42 @@ pub async fn get_place(id: i64) -> Result<PlaceDetail, AppError> {
 
     let state = support::state()?;
     support::with_status(places::get_place(&state.db, id, chrono::Utc::now()).await)
+}
+
+/// Searches places near a point or a typed name, nearest first.
+#[server(prefix = "/sfn", endpoint = "search_nearby")]
+pub async fn search_nearby(params: NearbyParams) -> Result<NearbyResults, AppError> {
+    use crate::domain::nearby;
+
+    let state = support::state()?;
+    let viewer = support::viewer().map(|viewer| viewer.account_id);
+    support::with_status(
+        nearby::search_nearby(&state.db, &params, viewer, chrono::Utc::now()).await,
+    )
+}
+
+/// Returns the children the signed-in person may search for: their own and
+/// those they care for. Empty when signed out.
+#[server(prefix = "/sfn", endpoint = "search_children")]
+pub async fn search_children() -> Result<Vec<SearchChild>, AppError> {
+    let Some(viewer) = support::viewer() else {
+        return Ok(Vec::new());
+    };
+    let state = support::state()?;
+    // No status is set on failure: the search page treats the list as
+    // optional and still renders, and `from_db` has logged the cause.
+    let overview =
+        crate::domain::family::overview(&state.db, viewer.account_id, chrono::Utc::now()).await?;
+    Ok(overview
+        .children
+        .into_iter()
+        .chain(overview.cared_for)
+        .map(|child| SearchChild {
+            id: child.id,
+            display_name: child.display_name,
+            age_months: child.age_months,
+        })
+        .collect())
 }
 
 /// Returns the signed-in person, or `None` when signed out.

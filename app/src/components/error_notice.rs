@@ -11,7 +11,9 @@ use crate::i18n::{Locale, t, use_i18n};
 pub fn ErrorNotice(error: AppError) -> impl IntoView {
     let i18n = use_i18n();
     let field = match &error {
-        AppError::Invalid { field, .. } => Some(field.clone()),
+        AppError::Invalid { field, .. } | AppError::InvalidQuery { field, .. } => {
+            Some(field.clone())
+        }
         _ => None,
     };
     let message = move || error.message(i18n.get_locale());
@@ -42,6 +44,15 @@ fn field_label(field: &str, locale: Locale) -> Option<&'static str> {
         "child_ids" => td_string!(locale, field_child_ids),
         "confirm" => td_string!(locale, field_confirm),
         "mobile" => td_string!(locale, field_mobile),
+        "lat" | "lon" => td_string!(locale, field_location),
+        "q" => td_string!(locale, field_search_name),
+        "radius" => td_string!(locale, field_radius),
+        "age" => td_string!(locale, field_age),
+        "child" => td_string!(locale, field_child),
+        "from" | "to" => td_string!(locale, field_dates),
+        "service" => td_string!(locale, field_service),
+        "public_benefit" | "free" | "places_left" => td_string!(locale, field_filters),
+        "limit" => td_string!(locale, field_limit),
         _ => return None,
     })
 }

@@ -17,6 +17,7 @@ pub fn Header() -> impl IntoView {
             <nav aria-label=move || t_string!(i18n, nav_label)>
                 <ul>
                     <li><a href="/">{t!(i18n, nav_home)}</a></li>
+                    <li><a href="/search">{t!(i18n, nav_places)}</a></li>
                     <li><a href="/bookings">{t!(i18n, nav_bookings)}</a></li>
                     <li><a href="/inbox">{t!(i18n, nav_inbox)}</a></li>
                     <li><a href="/family">{t!(i18n, nav_family)}</a></li>

@@ -2,8 +2,11 @@
 
 mod error_notice;
 mod layout;
+mod locate;
 mod session_card;
 
 pub use error_notice::{ActionError, ErrorNotice};
 pub use layout::{Footer, Header};
-pub use session_card::{SessionCard, format_yuan};
+pub use locate::LocateButton;
+pub use session_card::SessionCard;
+pub(crate) use session_card::format_yuan;

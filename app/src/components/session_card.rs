@@ -68,7 +68,7 @@ pub fn SessionCard(session: SessionSummary) -> impl IntoView {
 }
 
 /// Formats fen as yuan with at most two decimals: 1500 → "15", 1250 → "12.5".
-pub fn format_yuan(fen: u32) -> String {
+pub(crate) fn format_yuan(fen: u32) -> String {
     let yuan = fen / 100;
     match fen % 100 {
         0 => yuan.to_string(),

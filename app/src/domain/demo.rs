@@ -107,7 +107,7 @@ pub async fn seed_demo_data(
             is_demo: Set(true),
             created_at: Set(now),
             updated_at: Set(now),
-            ..Default::default()
+            ..demo_details(demo.kind)
         }
         .insert(&txn)
         .await
@@ -124,6 +124,53 @@ pub async fn seed_demo_data(
     }
     txn.commit().await.map_err(AppError::from_db)?;
     Ok(true)
+}
+
+/// Returns what a demo place of `kind` discloses. The disclosures name a
+/// made-up source, so no one mistakes them for a real decision.
+fn demo_details(kind: PlaceKind) -> place::ActiveModel {
+    let decided = chrono::NaiveDate::from_ymd_opt(2026, 11, 1);
+    let source = || Set(Some("【演示】虚构的区卫健委公示".to_owned()));
+    match kind {
+        PlaceKind::CommunityRoom => place::ActiveModel {
+            min_age_months: Set(Some(6)),
+            max_age_months: Set(Some(36)),
+            offers_hourly_care: Set(true),
+            offers_parent_child_activity: Set(true),
+            fee_kind: Set(Some("per_hour".to_owned())),
+            fee_fen: Set(Some(1500)),
+            opening_hours: Set(Some("周一至周六 9:00—17:00".to_owned())),
+            contact: Set(Some("社区服务窗口（演示）".to_owned())),
+            public_benefit: Set(Some(true)),
+            public_benefit_source: source(),
+            public_benefit_date: Set(decided),
+            ..Default::default()
+        },
+        PlaceKind::ChildcareProvider => place::ActiveModel {
+            min_age_months: Set(Some(12)),
+            max_age_months: Set(Some(36)),
+            offers_hourly_care: Set(true),
+            offers_full_day: Set(true),
+            fee_kind: Set(Some("per_month".to_owned())),
+            fee_fen: Set(Some(250_000)),
+            opening_hours: Set(Some("周一至周五 7:30—18:00".to_owned())),
+            public_benefit: Set(Some(true)),
+            public_benefit_source: source(),
+            public_benefit_date: Set(decided),
+            registered: Set(Some(true)),
+            registration_source: source(),
+            registration_date: Set(decided),
+            star_rating: Set(Some(4)),
+            star_rating_source: source(),
+            star_rating_date: Set(decided),
+            ..Default::default()
+        },
+        _ => place::ActiveModel {
+            opening_hours: Set(Some("周一至周五 8:00—17:00".to_owned())),
+            fee_kind: Set(Some("free".to_owned())),
+            ..Default::default()
+        },
+    }
 }
 
 /// Builds the sessions of one demo place on the `day`-th day from today.

@@ -6,10 +6,15 @@
 //! kept beside them. Re-importing a file updates the rows it created, keyed
 //! by source, category, name and source point. A dry run does all the work
 //! in a transaction and rolls it back, so its counts are exact.
+//!
+//! A places file may carry the public-benefit (普惠), registration (备案) and
+//! star rating (星级) decisions in optional columns, each with its date. A
+//! row that leaves them empty sets nothing, so re-importing a file never
+//! clears a decision that an administrator recorded.
 
 use std::io::Read;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     Set,
@@ -78,6 +83,89 @@ struct PlaceColumns {
     phone: Option<usize>,
     longitude: usize,
     latitude: usize,
+    public_benefit: DisclosureColumns,
+    registered: DisclosureColumns,
+    star_rating: DisclosureColumns,
+}
+
+/// Column positions of one optional disclosure: `<name>`, `<name>_date`
+/// and `<name>_source`.
+struct DisclosureColumns {
+    value: Option<usize>,
+    date: Option<usize>,
+    source: Option<usize>,
+}
+
+impl DisclosureColumns {
+    fn find(headers: &csv::StringRecord, name: &str) -> Self {
+        let position = |wanted: &str| headers.iter().position(|header| header.trim() == wanted);
+        Self {
+            value: position(name),
+            date: position(&format!("{name}_date")),
+            source: position(&format!("{name}_source")),
+        }
+    }
+}
+
+/// A disclosed decision read from a row, with its date and source.
+#[derive(Debug, Clone, PartialEq)]
+struct RowDisclosure<T> {
+    value: T,
+    date: NaiveDate,
+    source: String,
+}
+
+/// Maximum length of a disclosure source in characters, as the column allows.
+const MAX_SOURCE_CHARS: usize = 200;
+
+/// Reads one disclosure of a row. An empty value means the row discloses
+/// nothing. A value needs a `YYYY-MM-DD` date, and the source defaults to
+/// the import's `--source` name.
+fn parse_disclosure<T>(
+    field: impl Fn(usize) -> String,
+    columns: &DisclosureColumns,
+    name: &str,
+    default_source: &str,
+    parse_value: impl Fn(&str) -> Option<T>,
+) -> Result<Option<RowDisclosure<T>>, String> {
+    let Some(text) = columns.value.map(&field).filter(|text| !text.is_empty()) else {
+        return Ok(None);
+    };
+    let value = parse_value(&text).ok_or_else(|| format!("{name} {text:?} is not valid"))?;
+    let date_text = columns.date.map(&field).unwrap_or_default();
+    let date = NaiveDate::parse_from_str(&date_text, "%Y-%m-%d")
+        .map_err(|_| format!("{name}_date {date_text:?} must be a date written YYYY-MM-DD"))?;
+    let source = columns
+        .source
+        .map(&field)
+        .filter(|source| !source.is_empty())
+        .unwrap_or_else(|| default_source.to_owned());
+    if source.chars().count() > MAX_SOURCE_CHARS {
+        return Err(format!(
+            "{name}_source is longer than {MAX_SOURCE_CHARS} characters"
+        ));
+    }
+    Ok(Some(RowDisclosure {
+        value,
+        date,
+        source,
+    }))
+}
+
+/// Parses a yes-or-no disclosure: true, false, 1, 0, 是 or 否.
+fn parse_yes_no(text: &str) -> Option<bool> {
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "1" | "是" => Some(true),
+        "false" | "0" | "否" => Some(false),
+        _ => None,
+    }
+}
+
+/// Parses a star rating from 1 to 5.
+fn parse_stars(text: &str) -> Option<i32> {
+    text.parse::<i32>()
+        .ok()
+        .filter(|stars| (1..=5).contains(stars))
 }
 
 impl PlaceColumns {
@@ -113,6 +201,9 @@ impl PlaceColumns {
                 &["latitude", "lat", "lat_gcj02", "lat_wgs84", "lat_bd09"],
                 "latitude",
             )?,
+            public_benefit: DisclosureColumns::find(headers, "public_benefit"),
+            registered: DisclosureColumns::find(headers, "registered"),
+            star_rating: DisclosureColumns::find(headers, "star_rating"),
         })
     }
 }
@@ -128,6 +219,9 @@ struct PlaceRow {
     source_point: GeoPoint,
     point: GeoPoint,
     key: String,
+    public_benefit: Option<RowDisclosure<bool>>,
+    registered: Option<RowDisclosure<bool>>,
+    star_rating: Option<RowDisclosure<i32>>,
 }
 
 /// Imports places from CSV with a header row.
@@ -214,6 +308,23 @@ pub async fn import_places_csv(
         model.source_latitude = Set(row.source_point.latitude);
         model.source_longitude = Set(row.source_point.longitude);
         model.updated_at = Set(now);
+        // Only a row that discloses a decision sets it; an empty one keeps
+        // what is stored.
+        if let Some(disclosure) = row.public_benefit {
+            model.public_benefit = Set(Some(disclosure.value));
+            model.public_benefit_date = Set(Some(disclosure.date));
+            model.public_benefit_source = Set(Some(disclosure.source));
+        }
+        if let Some(disclosure) = row.registered {
+            model.registered = Set(Some(disclosure.value));
+            model.registration_date = Set(Some(disclosure.date));
+            model.registration_source = Set(Some(disclosure.source));
+        }
+        if let Some(disclosure) = row.star_rating {
+            model.star_rating = Set(Some(disclosure.value));
+            model.star_rating_date = Set(Some(disclosure.date));
+            model.star_rating_source = Set(Some(disclosure.source));
+        }
         let saved = if existing.is_some() {
             model.update(&txn).await
         } else {
@@ -291,6 +402,28 @@ fn parse_place_row(
         "{}:{}:{}:{:.6},{:.6}",
         options.source, category, name, source_point.longitude, source_point.latitude
     );
+    let owned = |index: usize| field(index).to_owned();
+    let public_benefit = parse_disclosure(
+        owned,
+        &columns.public_benefit,
+        "public_benefit",
+        &options.source,
+        parse_yes_no,
+    )?;
+    let registered = parse_disclosure(
+        owned,
+        &columns.registered,
+        "registered",
+        &options.source,
+        parse_yes_no,
+    )?;
+    let star_rating = parse_disclosure(
+        owned,
+        &columns.star_rating,
+        "star_rating",
+        &options.source,
+        parse_stars,
+    )?;
     Ok(PlaceRow {
         line,
         kind,
@@ -301,6 +434,9 @@ fn parse_place_row(
         source_point,
         point: source_point.to_wgs84(options.crs),
         key,
+        public_benefit,
+        registered,
+        star_rating,
     })
 }
 

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod family;
 pub mod import;
 pub mod inbox;
+pub mod nearby;
 pub mod places;
 pub mod secrets;
 pub mod sessions;

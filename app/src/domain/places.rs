@@ -7,7 +7,10 @@ use sea_orm::{
 
 use crate::entity::{care_session, place};
 use crate::error::AppError;
-use crate::model::{Page, PlaceDetail, PlaceKind, PlaceSummary, SessionKind, SessionSummary};
+use crate::model::{
+    Disclosure, Fee, Page, PlaceDetail, PlaceDetails, PlaceKind, PlaceSummary, Service,
+    SessionKind, SessionSummary,
+};
 
 /// The largest page a caller may ask for.
 pub const MAX_PAGE_SIZE: u32 = 100;
@@ -100,9 +103,11 @@ pub async fn get_place(
         .await
         .map_err(AppError::from_db)?;
     let phone = row.phone.clone();
+    let details = place_details(&row);
     Ok(PlaceDetail {
         place: summarise_place(row)?,
         phone,
+        details,
         sessions: sessions
             .into_iter()
             .map(summarise_session)
@@ -110,7 +115,87 @@ pub async fn get_place(
     })
 }
 
-fn summarise_place(row: place::Model) -> Result<PlaceSummary, AppError> {
+/// Collects what a place row discloses.
+///
+/// The schema's checks keep each disclosure whole (value, source and date
+/// together) and the numbers in range. A row that breaks them anyway shows
+/// the broken part as not disclosed instead of failing the page.
+pub(crate) fn place_details(row: &place::Model) -> PlaceDetails {
+    let months = |value: Option<i32>| value.and_then(|months| u32::try_from(months).ok());
+    PlaceDetails {
+        min_age_months: months(row.min_age_months),
+        max_age_months: months(row.max_age_months),
+        services: place_services(row),
+        fee: place_fee(row),
+        opening_hours: row.opening_hours.clone(),
+        contact: row.contact.clone(),
+        public_benefit: disclosure(
+            row.public_benefit,
+            &row.public_benefit_source,
+            row.public_benefit_date,
+        ),
+        registration: disclosure(
+            row.registered,
+            &row.registration_source,
+            row.registration_date,
+        ),
+        star_rating: disclosure(
+            row.star_rating
+                .and_then(|stars| u8::try_from(stars).ok())
+                .filter(|stars| (1..=5).contains(stars)),
+            &row.star_rating_source,
+            row.star_rating_date,
+        ),
+    }
+}
+
+/// Returns the services a place row declares, in [`Service::ALL`] order.
+pub(crate) fn place_services(row: &place::Model) -> Vec<Service> {
+    Service::ALL
+        .into_iter()
+        .filter(|service| offers(row, *service))
+        .collect()
+}
+
+/// Returns whether a place row declares `service`.
+pub(crate) fn offers(row: &place::Model, service: Service) -> bool {
+    match service {
+        Service::HourlyCare => row.offers_hourly_care,
+        Service::ParentChildActivity => row.offers_parent_child_activity,
+        Service::ToddlerClass => row.offers_toddler_class,
+        Service::FullDay => row.offers_full_day,
+    }
+}
+
+/// Returns the fee a place row discloses.
+pub(crate) fn place_fee(row: &place::Model) -> Option<Fee> {
+    fee_from_columns(row.fee_kind.as_deref(), row.fee_fen)
+}
+
+/// Returns the fee that the `fee_kind` and `fee_fen` columns describe.
+pub(crate) fn fee_from_columns(kind: Option<&str>, fen: Option<i32>) -> Option<Fee> {
+    let fen = fen.and_then(|fen| u32::try_from(fen).ok());
+    match (kind, fen) {
+        (Some("free"), _) => Some(Fee::Free),
+        (Some("per_hour"), Some(fen)) => Some(Fee::PerHour { fen }),
+        (Some("per_month"), Some(fen)) => Some(Fee::PerMonth { fen }),
+        _ => None,
+    }
+}
+
+fn disclosure<T>(
+    value: Option<T>,
+    source: &Option<String>,
+    date: Option<chrono::NaiveDate>,
+) -> Option<Disclosure<T>> {
+    Some(Disclosure {
+        value: value?,
+        source: source.clone()?,
+        date: date?,
+    })
+}
+
+pub(crate) fn summarise_place(row: place::Model) -> Result<PlaceSummary, AppError> {
     let kind = PlaceKind::parse(&row.kind).ok_or_else(|| {
         tracing::error!(place.id = row.id, kind = %row.kind, "place has an unknown kind");
         AppError::Internal

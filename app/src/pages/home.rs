@@ -17,6 +17,11 @@ pub fn HomePage() -> impl IntoView {
         <section class="hero">
             <h1>{t!(i18n, home_title)}</h1>
             <p>{t!(i18n, home_intro)}</p>
+            <form class="home-search" method="get" action="/search">
+                <label for="home-q">{t!(i18n, home_search_label)}</label>
+                <input id="home-q" name="q" type="search" maxlength="50" />
+                <button type="submit" class="button primary">{t!(i18n, search_submit)}</button>
+            </form>
         </section>
         <section aria-labelledby="places-heading">
             <h2 id="places-heading">{t!(i18n, home_places_heading)}</h2>

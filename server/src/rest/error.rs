@@ -39,7 +39,8 @@ pub struct ErrorBody {
     pub code: &'static str,
     /// Message for the user, in the negotiated language.
     pub message: String,
-    /// The field that is invalid, for `invalid` errors.
+    /// The field or parameter that is invalid, for `invalid` and
+    /// `invalid_query` errors.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     /// Description of the problem, in English, for developers.
@@ -84,7 +85,9 @@ pub fn error_response(
     request_id: String,
 ) -> Response {
     let (field, detail) = match error {
-        AppError::Invalid { field, reason } => (Some(field.clone()), Some(reason.clone())),
+        AppError::Invalid { field, reason } | AppError::InvalidQuery { field, reason } => {
+            (Some(field.clone()), Some(reason.clone()))
+        }
         AppError::BadRequest { detail } => (None, Some(detail.clone())),
         AppError::Conflict { reason } => (None, Some(reason.clone())),
         _ => (None, None),

@@ -6,6 +6,7 @@ mod booking;
 mod error;
 mod extract;
 mod family;
+mod nearby;
 mod places;
 
 use axum::Router;
@@ -29,6 +30,7 @@ use crate::startup::ServerState;
     ),
     paths(
         places::list_places,
+        nearby::search_nearby,
         places::get_place,
         auth::token,
         auth::revoke,
@@ -96,6 +98,7 @@ pub fn router(limits: &crate::auth::rate_limit::Limits) -> Router<ServerState> {
         .merge(token)
         .route("/openapi.json", get(openapi_json))
         .route("/places", get(places::list_places))
+        .route("/places/nearby", get(nearby::search_nearby))
         .route("/places/{id}", get(places::get_place))
         .route("/me", get(family::me))
         .route("/family", get(family::get_family))

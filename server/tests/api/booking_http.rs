@@ -456,7 +456,10 @@ async fn booking_pages_work_without_javascript() {
 
     // Signed in, the form lists the child; posting it books and returns.
     let form_page = page_text(&app, &parent, &page).await;
-    assert!(form_page.contains("孩子page-parent"), "the child is offered");
+    assert!(
+        form_page.contains("孩子page-parent"),
+        "the child is offered"
+    );
     let key = form_page
         .split("name=\"idempotency_key\" value=\"")
         .nth(1)
@@ -510,7 +513,11 @@ async fn booking_pages_work_without_javascript() {
     )
     .await;
     assert_eq!(joined.status(), StatusCode::FOUND);
-    assert!(page_text(&app, &second, &page).await.contains("候补第 1 位"));
+    assert!(
+        page_text(&app, &second, &page)
+            .await
+            .contains("候补第 1 位")
+    );
 
     // The first family cancels; the second gets the offer and accepts it.
     let cancelled = plain_form(
@@ -539,7 +546,11 @@ async fn booking_pages_work_without_javascript() {
     )
     .await;
     assert_eq!(accepted.status(), StatusCode::FOUND);
-    assert!(page_text(&app, &second, "/bookings").await.contains("签到码"));
+    assert!(
+        page_text(&app, &second, "/bookings")
+            .await
+            .contains("签到码")
+    );
     let inbox = page_text(&app, &second, "/inbox").await;
     assert!(inbox.contains("有名额了"), "the inbox has the offer");
 

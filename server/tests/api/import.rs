@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use app::domain::import::{self, PlaceImportOptions};
 use app::entity::{district, place, street};
 use app::geo::{Crs, GeoPoint};
+use sea_orm::sea_query::ExprTrait;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::helpers::{Backend, TestApp};
@@ -13,7 +14,7 @@ use crate::on_both_backends;
 /// The Nanjing reference data, read in place and never copied into the
 /// repository: `NINGYU_NANJING_DATA`, else the `shared` folder beside the
 /// checkout. `None` when neither exists.
-fn nanjing_data() -> Option<PathBuf> {
+pub(crate) fn nanjing_data() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("NINGYU_NANJING_DATA") {
         return Some(PathBuf::from(dir));
     }
@@ -21,7 +22,7 @@ fn nanjing_data() -> Option<PathBuf> {
     beside.is_dir().then_some(beside)
 }
 
-fn open(dir: &std::path::Path, name: &str) -> std::fs::File {
+pub(crate) fn open(dir: &std::path::Path, name: &str) -> std::fs::File {
     let path = dir.join(name);
     std::fs::File::open(&path)
         .unwrap_or_else(|error| panic!("cannot open {}: {error}", path.display()))
@@ -102,6 +103,21 @@ async fn nanjing_files_import_with_expected_counts(backend: Backend) {
         .await
         .expect("count");
     assert_eq!(imported, 1355);
+    let disclosed = place::Entity::find()
+        .filter(place::Column::IsDemo.eq(false))
+        .filter(
+            place::Column::PublicBenefit
+                .is_not_null()
+                .or(place::Column::Registered.is_not_null())
+                .or(place::Column::StarRating.is_not_null()),
+        )
+        .count(&app.db)
+        .await
+        .expect("count");
+    assert_eq!(
+        disclosed, 0,
+        "the city's file says nothing of 普惠, 备案 or 星级"
+    );
 }
 on_both_backends!(nanjing_files_import_with_expected_counts);
 
@@ -237,3 +253,113 @@ async fn missing_column_fails_the_whole_import() {
 
     assert_eq!(error.code(), "invalid");
 }
+
+async fn disclosure_columns_need_a_date(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let csv = "\
+kind,name,lng,lat,public_benefit,public_benefit_date,public_benefit_source,registered,registered_date,star_rating,star_rating_date
+childcare_provider,普惠机构,118.78,32.04,是,2026-10-08,鼓楼区卫健委公示,true,2026-03-02,4,2026-09-01
+childcare_provider,无公示机构,118.79,32.04,,,,,,,
+childcare_provider,缺日期机构,118.80,32.04,是,,,,,,
+childcare_provider,六星机构,118.81,32.04,,,,,,6,2026-09-01
+childcare_provider,看不懂机构,118.82,32.04,也许,2026-10-08,,,,,
+";
+    let now = chrono::Utc::now();
+
+    let report =
+        import::import_places_csv(&app.db, csv.as_bytes(), &gcj02("district-2026", false), now)
+            .await
+            .expect("import runs");
+
+    let lines: Vec<(u64, &str)> = report
+        .rejected
+        .iter()
+        .map(|row| (row.line, row.reason.as_str()))
+        .collect();
+    assert_eq!(report.inserted, 2, "{lines:?}");
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines[0].0, 4);
+    assert!(lines[0].1.contains("public_benefit_date"), "{}", lines[0].1);
+    assert_eq!(lines[1].0, 5);
+    assert!(lines[1].1.contains("star_rating"), "{}", lines[1].1);
+    assert_eq!(lines[2].0, 6);
+    assert!(lines[2].1.contains("public_benefit"), "{}", lines[2].1);
+
+    let find = |name: &'static str| {
+        let db = app.db.clone();
+        async move {
+            place::Entity::find()
+                .filter(place::Column::Name.eq(name))
+                .one(&db)
+                .await
+                .expect("query")
+                .expect("imported row")
+        }
+    };
+    let disclosed = find("普惠机构").await;
+    assert_eq!(disclosed.public_benefit, Some(true));
+    assert_eq!(
+        disclosed.public_benefit_source.as_deref(),
+        Some("鼓楼区卫健委公示")
+    );
+    assert_eq!(
+        disclosed.public_benefit_date,
+        chrono::NaiveDate::from_ymd_opt(2026, 10, 8)
+    );
+    assert_eq!(disclosed.registered, Some(true));
+    assert_eq!(
+        disclosed.registration_source.as_deref(),
+        Some("district-2026"),
+        "the import's source when the row names none"
+    );
+    assert_eq!(disclosed.star_rating, Some(4));
+    let silent = find("无公示机构").await;
+    assert_eq!(silent.public_benefit, None);
+    assert_eq!(silent.registered, None);
+    assert_eq!(silent.star_rating, None);
+}
+on_both_backends!(disclosure_columns_need_a_date);
+
+async fn reimport_keeps_recorded_disclosures(backend: Backend) {
+    use sea_orm::{ActiveModelTrait, Set};
+
+    let app = TestApp::spawn(backend).await;
+    let options = gcj02("district-2026", false);
+    let csv = "kind,name,lng,lat\nchildcare_provider,已有公示机构,118.78,32.04\n";
+    import::import_places_csv(&app.db, csv.as_bytes(), &options, chrono::Utc::now())
+        .await
+        .expect("first import");
+    let row = place::Entity::find()
+        .filter(place::Column::Name.eq("已有公示机构"))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("imported row");
+    let mut recorded: place::ActiveModel = row.into();
+    recorded.star_rating = Set(Some(3));
+    recorded.star_rating_date = Set(chrono::NaiveDate::from_ymd_opt(2026, 9, 1));
+    recorded.star_rating_source = Set(Some("管理员录入".to_owned()));
+    recorded
+        .update(&app.db)
+        .await
+        .expect("administrator's decision");
+
+    let again = import::import_places_csv(&app.db, csv.as_bytes(), &options, chrono::Utc::now())
+        .await
+        .expect("second import");
+
+    assert_eq!(again.updated, 1);
+    let row = place::Entity::find()
+        .filter(place::Column::Name.eq("已有公示机构"))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("imported row");
+    assert_eq!(
+        row.star_rating,
+        Some(3),
+        "a file without the column keeps it"
+    );
+    assert_eq!(row.star_rating_source.as_deref(), Some("管理员录入"));
+}
+on_both_backends!(reimport_keeps_recorded_disclosures);

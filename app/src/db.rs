@@ -45,17 +45,42 @@ pub async fn connect(url: &str, settings: &PoolSettings) -> Result<DatabaseConne
     Database::connect(options).await
 }
 
-/// Starts a transaction that will write. On SQLite it takes the write lock
-/// at `BEGIN` (waiting up to the busy timeout): a transaction that read
-/// first and wrote later would fail at once, without waiting, whenever
-/// another connection had written in between. PostgreSQL ignores the mode.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..Default::default()
-    })
-    .await
+/// Starts a transaction that will write, with this process's turn to
+/// write. On SQLite it takes the write lock at `BEGIN` (waiting up to the
+/// busy timeout): a transaction that read first and wrote later would
+/// fail at once, without waiting, whenever another connection had written
+/// in between. PostgreSQL ignores the mode.
+///
+/// SQLite has one writer at a time. Within one process writers queue on a
+/// fair async mutex instead of SQLite's busy handler, which sleeps in
+/// steps of up to 100 ms and so lets a burst of bookings pile up; the busy
+/// timeout still covers other processes on the same file. Keep the
+/// [`WriterTurn`] until the transaction has committed.
+pub async fn begin_write(
+    db: &DatabaseConnection,
+) -> Result<(DatabaseTransaction, WriterTurn), DbErr> {
+    let turn = if db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
+        Some(SQLITE_WRITER.clone().lock_owned().await)
+    } else {
+        None
+    };
+    let txn = db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        })
+        .await?;
+    Ok((txn, WriterTurn { _guard: turn }))
 }
+
+/// A process's turn to write to SQLite; nothing on PostgreSQL.
+#[derive(Debug)]
+pub struct WriterTurn {
+    _guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+static SQLITE_WRITER: std::sync::LazyLock<std::sync::Arc<tokio::sync::Mutex<()>>> =
+    std::sync::LazyLock::new(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
 
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {

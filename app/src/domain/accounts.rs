@@ -135,7 +135,7 @@ pub async fn grant_role(
     if subject.is_empty() || subject.len() > 255 {
         return Err(AppError::invalid("subject", "must be 1 to 255 bytes"));
     }
-    let txn = crate::db::begin_write(db)
+    let (txn, _turn) = crate::db::begin_write(db)
         .await
         .map_err(AppError::from_db)?;
     let account_id = match account_id_by_subject(&txn, subject).await? {

@@ -205,7 +205,9 @@ fn draw_ends_at(session: &care_session::Model) -> Option<DateTime<Utc>> {
     Some(opens + Duration::minutes(i64::from(Ord::max(session.release_window_minutes, 0))))
 }
 
-async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, AppError> {
+async fn begin_write(
+    db: &DatabaseConnection,
+) -> Result<(DatabaseTransaction, crate::db::WriterTurn), AppError> {
     crate::db::begin_write(db).await.map_err(AppError::from_db)
 }
 
@@ -388,7 +390,7 @@ pub async fn book(
         ));
     }
     retry_busy!(async {
-        let txn = begin_write(db).await?;
+        let (txn, _turn) = begin_write(db).await?;
         if let Some(key) = &request.idempotency_key
             && let Some(earlier) = booking_request::Entity::find()
                 .filter(booking_request::Column::AccountId.eq(actor))
@@ -654,46 +656,52 @@ async fn release_place(
     if !undrawn
         && let Some(deadline) = rules.offer_deadline(session.starts_at, closes_at(&session), now)
     {
-        for entry in queue(txn, session.id).await? {
-            let Some(child) = child::Entity::find_by_id(entry.child_id)
-                .one(txn)
-                .await
-                .map_err(AppError::from_db)?
-            else {
-                continue;
-            };
-            if let Err(refusal) = check_child(txn, rules, &session, &child).await? {
-                close_entry(txn, &entry, WaitlistStatus::Skipped, Some(refusal), now).await?;
-                continue;
+        // Skipped entries leave the queue, so each batch starts at its head.
+        loop {
+            let batch = queue(txn, session.id, Some(QUEUE_BATCH)).await?;
+            let exhausted = batch.len() < QUEUE_BATCH as usize;
+            for entry in batch {
+                let Some(child) = child::Entity::find_by_id(entry.child_id)
+                    .one(txn)
+                    .await
+                    .map_err(AppError::from_db)?
+                else {
+                    close_entry(txn, &entry, WaitlistStatus::Skipped, None, now).await?;
+                    continue;
+                };
+                if let Err(refusal) = check_child(txn, rules, &session, &child).await? {
+                    close_entry(txn, &entry, WaitlistStatus::Skipped, Some(refusal), now).await?;
+                    continue;
+                }
+                let offered = waitlist_entry::Entity::update_many()
+                    .col_expr(
+                        waitlist_entry::Column::Status,
+                        Expr::value(WaitlistStatus::Offered.as_str()),
+                    )
+                    .col_expr(waitlist_entry::Column::OfferedAt, Expr::value(now))
+                    .col_expr(waitlist_entry::Column::OfferExpiresAt, Expr::value(deadline))
+                    .filter(waitlist_entry::Column::Id.eq(entry.id))
+                    .filter(waitlist_entry::Column::Status.eq(WaitlistStatus::Waiting.as_str()))
+                    .exec(txn)
+                    .await
+                    .map_err(AppError::from_db)?
+                    .rows_affected;
+                if offered == 1 {
+                    notify_family(
+                        txn,
+                        entry.family_id,
+                        entry.joined_by,
+                        NotificationKind::OfferReceived,
+                        session.id,
+                        json!({ "child_id": entry.child_id, "entry_id": entry.id, "deadline": deadline }),
+                        now,
+                    )
+                    .await?;
+                    return Ok(());
+                }
             }
-            let offered = waitlist_entry::Entity::update_many()
-                .col_expr(
-                    waitlist_entry::Column::Status,
-                    Expr::value(WaitlistStatus::Offered.as_str()),
-                )
-                .col_expr(waitlist_entry::Column::OfferedAt, Expr::value(now))
-                .col_expr(
-                    waitlist_entry::Column::OfferExpiresAt,
-                    Expr::value(deadline),
-                )
-                .filter(waitlist_entry::Column::Id.eq(entry.id))
-                .filter(waitlist_entry::Column::Status.eq(WaitlistStatus::Waiting.as_str()))
-                .exec(txn)
-                .await
-                .map_err(AppError::from_db)?
-                .rows_affected;
-            if offered == 1 {
-                notify_family(
-                    txn,
-                    entry.family_id,
-                    entry.joined_by,
-                    NotificationKind::OfferReceived,
-                    session.id,
-                    json!({ "child_id": entry.child_id, "entry_id": entry.id, "deadline": deadline }),
-                    now,
-                )
-                .await?;
-                return Ok(());
+            if exhausted {
+                break;
             }
         }
     }
@@ -704,12 +712,16 @@ async fn release_place(
     Ok(())
 }
 
-/// Returns the session's waiting entries in queue order: drawn entries by
-/// their rank, then the rest by arrival. Entries still waiting for the
-/// draw are not in the queue yet.
+/// Entries read at a time when looking for the next child to offer a place.
+const QUEUE_BATCH: u64 = 32;
+
+/// Returns the session's waiting entries in queue order, the first `limit`
+/// of them or all: drawn entries by their rank, then the rest by arrival.
+/// Entries still waiting for the draw are not in the queue yet.
 async fn queue(
     txn: &impl ConnectionTrait,
     session_id: i64,
+    limit: Option<u64>,
 ) -> Result<Vec<waitlist_entry::Model>, AppError> {
     waitlist_entry::Entity::find()
         .filter(waitlist_entry::Column::SessionId.eq(session_id))
@@ -722,9 +734,48 @@ async fn queue(
         .order_by_desc(waitlist_entry::Column::InDraw)
         .order_by_asc(waitlist_entry::Column::DrawRank)
         .order_by_asc(waitlist_entry::Column::Id)
+        .limit(limit)
         .all(txn)
         .await
         .map_err(AppError::from_db)
+}
+
+/// Returns an entry's place in its session's queue, from 1, counting the
+/// entries before it instead of reading the queue.
+async fn queue_position(
+    db: &impl ConnectionTrait,
+    entry: &waitlist_entry::Model,
+) -> Result<u32, AppError> {
+    let waiting = || {
+        waitlist_entry::Entity::find()
+            .filter(waitlist_entry::Column::SessionId.eq(entry.session_id))
+            .filter(waitlist_entry::Column::Status.eq(WaitlistStatus::Waiting.as_str()))
+    };
+    let ahead = match entry.draw_rank {
+        // Drawn entries queue by rank, before everyone who came later.
+        Some(rank) => waiting()
+            .filter(waitlist_entry::Column::InDraw.eq(true))
+            .filter(waitlist_entry::Column::DrawRank.lt(rank))
+            .count(db)
+            .await
+            .map_err(AppError::from_db)?,
+        None => {
+            let drawn = waiting()
+                .filter(waitlist_entry::Column::InDraw.eq(true))
+                .filter(waitlist_entry::Column::DrawRank.is_not_null())
+                .count(db)
+                .await
+                .map_err(AppError::from_db)?;
+            let earlier = waiting()
+                .filter(waitlist_entry::Column::InDraw.eq(false))
+                .filter(waitlist_entry::Column::Id.lt(entry.id))
+                .count(db)
+                .await
+                .map_err(AppError::from_db)?;
+            drawn + earlier
+        }
+    };
+    Ok(u32::try_from(ahead + 1).unwrap_or(u32::MAX))
 }
 
 /// Closes a waiting or offered entry with `status`.
@@ -767,7 +818,7 @@ pub async fn accept_offer(
     now: DateTime<Utc>,
 ) -> Result<BookingView, AppError> {
     let outcome = retry_busy!(async {
-        let txn = begin_write(db).await?;
+        let (txn, _turn) = begin_write(db).await?;
         let entry = find_entry(&txn, actor, entry_id).await?;
         let access = family::child_access(&txn, actor, entry.child_id).await?;
         let session = lock_session(&txn, entry.session_id).await?;
@@ -818,7 +869,7 @@ pub async fn leave_waitlist(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     retry_busy!(async {
-        let txn = begin_write(db).await?;
+        let (txn, _turn) = begin_write(db).await?;
         let entry = find_entry(&txn, actor, entry_id).await?;
         let access = family::child_access(&txn, actor, entry.child_id).await?;
         lock_session(&txn, entry.session_id).await?;
@@ -886,7 +937,7 @@ pub async fn cancel(
     now: DateTime<Utc>,
 ) -> Result<BookingView, AppError> {
     retry_busy!(async {
-        let txn = begin_write(db).await?;
+        let (txn, _turn) = begin_write(db).await?;
         let row = booking::Entity::find_by_id(booking_id)
             .one(&txn)
             .await
@@ -1025,7 +1076,7 @@ pub async fn cancel_by_staff(
         ));
     }
     retry_busy!(async {
-        let txn = begin_write(db).await?;
+        let (txn, _turn) = begin_write(db).await?;
         let row = booking::Entity::find_by_id(booking_id)
             .one(&txn)
             .await
@@ -1138,7 +1189,7 @@ pub async fn expire_offers(
     let mut expired = 0;
     for entry in due {
         let done = retry_busy!(async {
-            let txn = begin_write(db).await?;
+            let (txn, _turn) = begin_write(db).await?;
             lock_session(&txn, entry.session_id).await?;
             let Some(current) = waitlist_entry::Entity::find_by_id(entry.id)
                 .one(&txn)
@@ -1194,7 +1245,7 @@ pub async fn run_due_draws(
             continue;
         }
         let done = retry_busy!(async {
-            let txn = begin_write(db).await?;
+            let (txn, _turn) = begin_write(db).await?;
             let session = lock_session(&txn, session.id).await?;
             if session.drawn_at.is_some() {
                 return Ok(false);
@@ -1394,7 +1445,7 @@ pub async fn send_reminders(db: &DatabaseConnection, now: DateTime<Utc>) -> Resu
         .map_err(AppError::from_db)?;
     let mut sent = 0;
     for row in due {
-        let txn = crate::db::begin_write(db)
+        let (txn, _turn) = crate::db::begin_write(db)
             .await
             .map_err(AppError::from_db)?;
         let claimed = booking::Entity::update_many()
@@ -1691,22 +1742,15 @@ async fn waitlist_views(
         rows.iter().map(|row| row.child_id).collect(),
     )
     .await?;
-    let mut queues: HashMap<i64, Vec<i64>> = HashMap::new();
     let mut views = Vec::with_capacity(rows.len());
     for row in rows {
         let Some(session) = context.sessions.get(&row.session_id) else {
             continue;
         };
         let status = WaitlistStatus::parse(&row.status).unwrap_or(WaitlistStatus::Left);
-        let position = if status == WaitlistStatus::Waiting {
-            if let std::collections::hash_map::Entry::Vacant(slot) = queues.entry(row.session_id) {
-                let order = queue(db, row.session_id).await?;
-                slot.insert(order.into_iter().map(|entry| entry.id).collect());
-            }
-            queues
-                .get(&row.session_id)
-                .and_then(|order| order.iter().position(|&id| id == row.id))
-                .and_then(|index| u32::try_from(index + 1).ok())
+        let in_queue = status == WaitlistStatus::Waiting && !(row.in_draw && row.draw_rank.is_none());
+        let position = if in_queue {
+            Some(queue_position(db, &row).await?)
         } else {
             None
         };

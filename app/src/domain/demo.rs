@@ -88,7 +88,7 @@ pub async fn seed_demo_data(
         return Ok(false);
     }
 
-    let txn = crate::db::begin_write(db)
+    let (txn, _turn) = crate::db::begin_write(db)
         .await
         .map_err(AppError::from_db)?;
     for (index, demo) in PLACES.iter().enumerate() {

@@ -161,7 +161,7 @@ pub async fn add_child(
             "the guardian must agree to the processing of the child's information",
         ));
     }
-    let txn = crate::db::begin_write(db)
+    let (txn, _turn) = crate::db::begin_write(db)
         .await
         .map_err(AppError::from_db)?;
     let family_id = ensure_family(&txn, guardian, now).await?;
@@ -235,7 +235,7 @@ pub async fn withdraw_consent(
     child_id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let txn = crate::db::begin_write(db)
+    let (txn, _turn) = crate::db::begin_write(db)
         .await
         .map_err(AppError::from_db)?;
     let row = own_child(&txn, guardian, child_id).await?;
@@ -488,7 +488,7 @@ pub async fn create_invitation(
     if children.is_empty() {
         return Err(AppError::invalid("child_ids", "choose at least one child"));
     }
-    let txn = crate::db::begin_write(db)
+    let (txn, _turn) = crate::db::begin_write(db)
         .await
         .map_err(AppError::from_db)?;
     let mut ids = Vec::with_capacity(children.len());
@@ -600,7 +600,7 @@ pub async fn accept_invitation(
     if code.len() != CODE_LENGTH {
         return Err(AppError::NotFound);
     }
-    let txn = crate::db::begin_write(db)
+    let (txn, _turn) = crate::db::begin_write(db)
         .await
         .map_err(AppError::from_db)?;
     let row = invitation::Entity::find()
@@ -864,7 +864,7 @@ pub async fn delete_account(
     account_id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let txn = crate::db::begin_write(db)
+    let (txn, _turn) = crate::db::begin_write(db)
         .await
         .map_err(AppError::from_db)?;
     let family_id = family_of(&txn, account_id).await?;

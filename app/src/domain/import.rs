@@ -278,7 +278,7 @@ pub async fn import_places_csv(
         }
     }
 
-    let txn = crate::db::begin_write(db)
+    let (txn, _turn) = crate::db::begin_write(db)
         .await
         .map_err(AppError::from_db)?;
     for row in rows {
@@ -451,7 +451,7 @@ pub async fn import_regions_csv(
     dry_run: bool,
     now: DateTime<Utc>,
 ) -> Result<(ImportReport, ImportReport), AppError> {
-    let txn = crate::db::begin_write(db)
+    let (txn, _turn) = crate::db::begin_write(db)
         .await
         .map_err(AppError::from_db)?;
     let district_report = import_districts(&txn, districts, crs, dry_run, now).await?;

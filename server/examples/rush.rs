@@ -180,6 +180,7 @@ struct Answer {
     status: u16,
     result: String,
     retried: bool,
+    busy_retries: u32,
 }
 
 async fn request(
@@ -264,8 +265,15 @@ async fn main() {
             let sent = Instant::now();
             let mut target = n % targets.len();
             let mut retried = false;
+            let mut busy_retries = 0;
             let outcome = loop {
                 match request(&client, &targets[target], session, &family, &key).await {
+                    // 503 asks the app to retry with the same key, as the
+                    // mobile apps do: after a second, at most twice.
+                    Ok((503, _)) if busy_retries < 2 => {
+                        busy_retries += 1;
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
                     Ok(outcome) => break Some(outcome),
                     // The server died: like a load balancer, send the same
                     // request with the same key to another server.
@@ -295,6 +303,7 @@ async fn main() {
                 status,
                 result,
                 retried,
+                busy_retries,
             }
         }));
     }
@@ -319,6 +328,7 @@ async fn main() {
         latencies[index].as_secs_f64() * 1000.0
     };
     let retried = answers.iter().filter(|a| a.retried).count();
+    let busy = answers.iter().filter(|a| a.busy_retries > 0).count();
 
     let confirmed = scalar(
         &db,
@@ -366,7 +376,8 @@ async fn main() {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    println!("| 5xx or no answer | {server_errors} |");
+    println!("| 5xx or no answer, after retries | {server_errors} |");
+    println!("| requests retried after a 503 (same key, 1 s later) | {busy} |");
     println!(
         "| latency p50 / p90 / p99 / max | {:.0} / {:.0} / {:.0} / {:.0} ms |",
         percentile(0.50),
@@ -435,6 +446,14 @@ async fn check_offers(
         .await
         .expect("bookings");
     let target = options.targets.last().expect("a target");
+    // A server killed during the rush may still be starting again.
+    for _ in 0..300 {
+        let ready = client.get(format!("{target}/readyz")).send().await;
+        if ready.is_ok_and(|response| response.status().is_success()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     for row in &to_cancel {
         let response = client
             .post(format!("{target}/api/v1/bookings/{}/cancel", row.id))

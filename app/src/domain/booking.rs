@@ -240,23 +240,17 @@ async fn lock_session(
     txn: &DatabaseTransaction,
     session_id: i64,
 ) -> Result<care_session::Model, AppError> {
-    let touched = care_session::Entity::update_many()
+    care_session::Entity::update_many()
         .col_expr(
             care_session::Column::Booked,
             Expr::col(care_session::Column::Booked),
         )
         .filter(care_session::Column::Id.eq(session_id))
-        .exec(txn)
+        .exec_with_returning(txn)
         .await
         .map_err(AppError::from_db)?
-        .rows_affected;
-    if touched == 0 {
-        return Err(AppError::NotFound);
-    }
-    care_session::Entity::find_by_id(session_id)
-        .one(txn)
-        .await
-        .map_err(AppError::from_db)?
+        .into_iter()
+        .next()
         .ok_or(AppError::NotFound)
 }
 
@@ -268,14 +262,46 @@ async fn lock_child(txn: &DatabaseTransaction, child_id: i64) -> Result<child::M
             Expr::col(child::Column::UpdatedAt),
         )
         .filter(child::Column::Id.eq(child_id))
-        .exec(txn)
+        .exec_with_returning(txn)
         .await
-        .map_err(AppError::from_db)?;
-    child::Entity::find_by_id(child_id)
+        .map_err(AppError::from_db)?
+        .into_iter()
+        .next()
+        .ok_or(AppError::NotFound)
+}
+
+/// Returns the actor's right to act for a child already read: as its
+/// guardian, or as a carer with a live delegation. Anyone else gets
+/// `NotFound`.
+async fn access_to(
+    txn: &impl ConnectionTrait,
+    actor: i64,
+    child: &child::Model,
+) -> Result<ChildAccess, AppError> {
+    let owner = family_entity::Entity::find_by_id(child.family_id)
         .one(txn)
         .await
         .map_err(AppError::from_db)?
-        .ok_or(AppError::NotFound)
+        .ok_or(AppError::NotFound)?;
+    if owner.guardian_account_id == actor {
+        return Ok(ChildAccess::Guardian {
+            family_id: owner.id,
+        });
+    }
+    let delegated = delegation::Entity::find()
+        .filter(delegation::Column::ChildId.eq(child.id))
+        .filter(delegation::Column::CarerAccountId.eq(actor))
+        .filter(delegation::Column::RevokedAt.is_null())
+        .one(txn)
+        .await
+        .map_err(AppError::from_db)?;
+    match delegated {
+        Some(_) => Ok(ChildAccess::Carer {
+            family_id: owner.id,
+            guardian: owner.guardian_account_id,
+        }),
+        None => Err(AppError::NotFound),
+    }
 }
 
 /// Changes the taken places by `delta` when the result stays within
@@ -318,34 +344,37 @@ async fn check_child(
     if !in_range {
         return Ok(Err(Refusal::AgeOutOfRange));
     }
+    // One read of the child's booked sessions that could matter: those
+    // that end after the week starts and start before this session or the
+    // week ends.
+    let (week_start, week_end) = local_week(session_date);
     let booked_sessions = Query::select()
         .column(booking::Column::SessionId)
         .from(booking::Entity)
         .and_where(Expr::col(booking::Column::ActiveChildId).eq(child.id))
         .to_owned();
-    let clashes = care_session::Entity::find()
-        .filter(care_session::Column::Id.in_subquery(booked_sessions.clone()))
-        .filter(care_session::Column::StartsAt.lt(session.ends_at))
-        .filter(care_session::Column::EndsAt.gt(session.starts_at))
+    let nearby = care_session::Entity::find()
+        .filter(care_session::Column::Id.in_subquery(booked_sessions))
+        .filter(care_session::Column::EndsAt.gt(Ord::min(week_start, session.starts_at)))
+        .filter(care_session::Column::StartsAt.lt(Ord::max(week_end, session.ends_at)))
         .all(txn)
         .await
         .map_err(AppError::from_db)?;
-    if clashes.iter().any(|other| other.id == session.id) {
+    if nearby.iter().any(|other| other.id == session.id) {
         return Ok(Err(Refusal::AlreadyBooked));
     }
-    if !clashes.is_empty() {
+    let overlaps = |other: &&care_session::Model| {
+        other.starts_at < session.ends_at && other.ends_at > session.starts_at
+    };
+    if nearby.iter().any(|other| overlaps(&other)) {
         return Ok(Err(Refusal::Overlap));
     }
     if rules.weekly_limit > 0 {
-        let (week_start, week_end) = local_week(session_date);
-        let this_week = care_session::Entity::find()
-            .filter(care_session::Column::Id.in_subquery(booked_sessions))
-            .filter(care_session::Column::StartsAt.gte(week_start))
-            .filter(care_session::Column::StartsAt.lt(week_end))
-            .count(txn)
-            .await
-            .map_err(AppError::from_db)?;
-        if this_week >= u64::from(rules.weekly_limit) {
+        let this_week = nearby
+            .iter()
+            .filter(|other| other.starts_at >= week_start && other.starts_at < week_end)
+            .count();
+        if this_week >= rules.weekly_limit as usize {
             return Ok(Err(Refusal::WeeklyLimit));
         }
     }
@@ -471,8 +500,8 @@ async fn book_locked(
     }
     let mut requested = Vec::with_capacity(child_ids.len());
     for &child_id in child_ids {
-        let access = family::child_access(txn, actor, child_id).await?;
         let child = lock_child(txn, child_id).await?;
+        let access = access_to(txn, actor, &child).await?;
         check_child(txn, rules, session, &child).await??;
         if open_entry(txn, session.id, child_id).await?.is_some() {
             return Err(Refusal::AlreadyWaiting.into());
@@ -491,7 +520,9 @@ async fn book_locked(
     }
 
     let wanted = i32::try_from(requested.len()).map_err(|_| AppError::Internal)?;
-    if adjust_taken(txn, session.id, wanted, now).await? {
+    // The locked row says whether the places are there.
+    let fits = session.booked + wanted <= session.capacity;
+    if fits && adjust_taken(txn, session.id, wanted, now).await? {
         let mut bookings = Vec::with_capacity(requested.len());
         for entry in &requested {
             let row = insert_booking(txn, actor, session, entry, now).await?;
@@ -552,11 +583,16 @@ async fn insert_booking(
         now,
     )
     .await?;
+    // The audit trail records acts for someone else's child; a guardian's
+    // own bookings are in the booking rows themselves.
+    let Some(guardian) = requested.access.on_behalf_of() else {
+        return Ok(row);
+    };
     audit::record(
         txn,
         AuditEntry {
             actor: Some(actor),
-            on_behalf_of: requested.access.on_behalf_of(),
+            on_behalf_of: Some(guardian),
             action: "booking.create",
             target_kind: "booking",
             target_id: Some(row.id.to_string()),
@@ -599,7 +635,13 @@ async fn join_queue(
     in_draw: bool,
     now: DateTime<Utc>,
 ) -> Result<Vec<WaitlistView>, AppError> {
-    let mut rows = Vec::with_capacity(requested.len());
+    let place_name = place::Entity::find_by_id(session.place_id)
+        .one(txn)
+        .await
+        .map_err(AppError::from_db)?
+        .map(|row| row.name)
+        .unwrap_or_default();
+    let mut views = Vec::with_capacity(requested.len());
     for entry in requested {
         let row = waitlist_entry::ActiveModel {
             session_id: Set(session.id),
@@ -616,26 +658,41 @@ async fn join_queue(
         .insert(txn)
         .await
         .map_err(AppError::from_db)?;
-        audit::record(
-            txn,
-            AuditEntry {
-                actor: Some(actor),
-                on_behalf_of: entry.access.on_behalf_of(),
-                action: if in_draw {
-                    "draw.enter"
-                } else {
-                    "waitlist.join"
+        if let Some(guardian) = entry.access.on_behalf_of() {
+            audit::record(
+                txn,
+                AuditEntry {
+                    actor: Some(actor),
+                    on_behalf_of: Some(guardian),
+                    action: if in_draw { "draw.enter" } else { "waitlist.join" },
+                    target_kind: "waitlist_entry",
+                    target_id: Some(row.id.to_string()),
+                    detail: Some(json!({ "session_id": session.id })),
                 },
-                target_kind: "waitlist_entry",
-                target_id: Some(row.id.to_string()),
-                detail: Some(json!({ "session_id": session.id })),
-            },
-            now,
-        )
-        .await?;
-        rows.push(row);
+                now,
+            )
+            .await?;
+        }
+        let position = if in_draw {
+            None
+        } else {
+            Some(queue_position(txn, &row).await?)
+        };
+        views.push(WaitlistView {
+            id: row.id,
+            session_id: session.id,
+            session_title: session.title.clone(),
+            place_name: place_name.clone(),
+            starts_at: session.starts_at,
+            child_id: entry.child.id,
+            child_name: entry.child.display_name.clone(),
+            status: WaitlistStatus::Waiting,
+            position,
+            in_draw,
+            offer_expires_at: None,
+        });
     }
-    waitlist_views(txn, rows).await
+    Ok(views)
 }
 
 /// Hands one freed place on: to the first waiting child who may still take
@@ -746,36 +803,28 @@ async fn queue_position(
     db: &impl ConnectionTrait,
     entry: &waitlist_entry::Model,
 ) -> Result<u32, AppError> {
-    let waiting = || {
-        waitlist_entry::Entity::find()
-            .filter(waitlist_entry::Column::SessionId.eq(entry.session_id))
-            .filter(waitlist_entry::Column::Status.eq(WaitlistStatus::Waiting.as_str()))
-    };
+    use sea_orm::Condition;
+
+    let drawn = Condition::all()
+        .add(waitlist_entry::Column::InDraw.eq(true))
+        .add(waitlist_entry::Column::DrawRank.is_not_null());
     let ahead = match entry.draw_rank {
         // Drawn entries queue by rank, before everyone who came later.
-        Some(rank) => waiting()
-            .filter(waitlist_entry::Column::InDraw.eq(true))
-            .filter(waitlist_entry::Column::DrawRank.lt(rank))
-            .count(db)
-            .await
-            .map_err(AppError::from_db)?,
-        None => {
-            let drawn = waiting()
-                .filter(waitlist_entry::Column::InDraw.eq(true))
-                .filter(waitlist_entry::Column::DrawRank.is_not_null())
-                .count(db)
-                .await
-                .map_err(AppError::from_db)?;
-            let earlier = waiting()
-                .filter(waitlist_entry::Column::InDraw.eq(false))
-                .filter(waitlist_entry::Column::Id.lt(entry.id))
-                .count(db)
-                .await
-                .map_err(AppError::from_db)?;
-            drawn + earlier
-        }
+        Some(rank) => drawn.add(waitlist_entry::Column::DrawRank.lt(rank)),
+        None => Condition::any().add(drawn).add(
+            Condition::all()
+                .add(waitlist_entry::Column::InDraw.eq(false))
+                .add(waitlist_entry::Column::Id.lt(entry.id)),
+        ),
     };
-    Ok(u32::try_from(ahead + 1).unwrap_or(u32::MAX))
+    let count = waitlist_entry::Entity::find()
+        .filter(waitlist_entry::Column::SessionId.eq(entry.session_id))
+        .filter(waitlist_entry::Column::Status.eq(WaitlistStatus::Waiting.as_str()))
+        .filter(ahead)
+        .count(db)
+        .await
+        .map_err(AppError::from_db)?;
+    Ok(u32::try_from(count + 1).unwrap_or(u32::MAX))
 }
 
 /// Closes a waiting or offered entry with `status`.

@@ -330,7 +330,7 @@ async fn adjust_taken(
 /// session date, no place in it yet, no other booking at the same time,
 /// and the weekly limit. The outer error is a database failure.
 async fn check_child(
-    txn: &DatabaseTransaction,
+    txn: &impl ConnectionTrait,
     rules: &BookingRules,
     session: &care_session::Model,
     child: &child::Model,
@@ -394,6 +394,13 @@ fn local_week(date: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
 
 /// Books places, or joins the waitlist or the draw, for the children in
 /// `request`. The actor must be guardian of each child or a carer for it.
+///
+/// Everything that can be checked before writing (the session's times,
+/// access to each child, eligibility, an earlier answer to the same key)
+/// is read first, outside the writer's turn. The write transaction then
+/// locks the children and the session, repeats the one check that another
+/// booking could have changed meanwhile, and takes places or queues: a few
+/// statements, so that a rush for one session moves quickly.
 pub async fn book(
     db: &DatabaseConnection,
     rules: &BookingRules,
@@ -408,7 +415,8 @@ pub async fn book(
             format!("choose 1 to {} children", rules.max_children),
         ));
     }
-    if let Some(key) = &request.idempotency_key
+    let key = request.idempotency_key.as_deref();
+    if let Some(key) = key
         && (key.is_empty()
             || key.len() > MAX_IDEMPOTENCY_KEY
             || !key.bytes().all(|byte| byte.is_ascii_graphic()))
@@ -418,20 +426,43 @@ pub async fn book(
             format!("must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"),
         ));
     }
-    retry_busy!(async {
+    if let Some(earlier) = earlier_outcome(db, actor, key).await? {
+        return Ok(earlier);
+    }
+    let session = care_session::Entity::find_by_id(request.session_id)
+        .one(db)
+        .await
+        .map_err(AppError::from_db)?
+        .ok_or(AppError::NotFound)?;
+    check_times(&session, now)?;
+    let mut requested = Vec::with_capacity(child_ids.len());
+    for &child_id in &child_ids {
+        let child = child::Entity::find_by_id(child_id)
+            .one(db)
+            .await
+            .map_err(AppError::from_db)?
+            .ok_or(AppError::NotFound)?;
+        let access = access_to(db, actor, &child).await?;
+        check_child(db, rules, &session, &child).await??;
+        if open_entry(db, session.id, child_id).await?.is_some() {
+            return Err(Refusal::AlreadyWaiting.into());
+        }
+        requested.push(Requested { child, access });
+    }
+    let place_name = place::Entity::find_by_id(session.place_id)
+        .one(db)
+        .await
+        .map_err(AppError::from_db)?
+        .map(|row| row.name)
+        .unwrap_or_default();
+
+    let written = retry_busy!(async {
         let (txn, _turn) = begin_write(db).await?;
-        if let Some(key) = &request.idempotency_key
-            && let Some(earlier) = booking_request::Entity::find()
-                .filter(booking_request::Column::AccountId.eq(actor))
-                .filter(booking_request::Column::IdempotencyKey.eq(key.as_str()))
-                .one(&txn)
-                .await
-                .map_err(AppError::from_db)?
-        {
-            return serde_json::from_value(earlier.outcome).map_err(|error| {
-                tracing::error!(%error, "stored booking outcome does not parse");
-                AppError::Internal
-            });
+        // Children first, in id order, then the session: the order every
+        // booking transaction locks in.
+        for entry in &requested {
+            let child = lock_child(&txn, entry.child.id).await?;
+            check_child(&txn, rules, &session, &child).await??;
         }
         let session = lock_session(&txn, request.session_id).await?;
         let outcome = book_locked(
@@ -439,19 +470,20 @@ pub async fn book(
             rules,
             actor,
             &session,
-            &child_ids,
+            &place_name,
+            &requested,
             request.join_waitlist,
             now,
         )
         .await?;
-        if let Some(key) = &request.idempotency_key {
+        if let Some(key) = key {
             let stored = serde_json::to_value(&outcome).map_err(|error| {
                 tracing::error!(%error, "booking outcome does not serialise");
                 AppError::Internal
             })?;
             booking_request::ActiveModel {
                 account_id: Set(actor),
-                idempotency_key: Set(key.clone()),
+                idempotency_key: Set(key.to_owned()),
                 outcome: Set(stored),
                 created_at: Set(now),
                 ..Default::default()
@@ -462,7 +494,54 @@ pub async fn book(
         }
         txn.commit().await.map_err(AppError::from_db)?;
         Ok(outcome)
+    });
+    match written {
+        // The same request, sent twice at once, lost to its twin: the
+        // unique indexes refused the second booking; answer as the first.
+        Err(error) => match earlier_outcome(db, actor, key).await? {
+            Some(earlier) => Ok(earlier),
+            None => Err(error),
+        },
+        outcome => outcome,
+    }
+}
+
+/// Returns the stored answer to an earlier request with this key.
+async fn earlier_outcome(
+    db: &impl ConnectionTrait,
+    actor: i64,
+    key: Option<&str>,
+) -> Result<Option<BookOutcome>, AppError> {
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    let Some(row) = booking_request::Entity::find()
+        .filter(booking_request::Column::AccountId.eq(actor))
+        .filter(booking_request::Column::IdempotencyKey.eq(key))
+        .one(db)
+        .await
+        .map_err(AppError::from_db)?
+    else {
+        return Ok(None);
+    };
+    serde_json::from_value(row.outcome).map(Some).map_err(|error| {
+        tracing::error!(%error, "stored booking outcome does not parse");
+        AppError::Internal
     })
+}
+
+/// Refuses a request outside the session's booking window.
+fn check_times(session: &care_session::Model, now: DateTime<Utc>) -> Result<(), AppError> {
+    if now >= session.ends_at {
+        return Err(Refusal::SessionOver.into());
+    }
+    if session.booking_opens_at.is_some_and(|opens| now < opens) {
+        return Err(Refusal::NotOpenYet.into());
+    }
+    if now >= closes_at(session) {
+        return Err(Refusal::Closed.into());
+    }
+    Ok(())
 }
 
 /// The children of a request, each with the family it belongs to and the
@@ -480,38 +559,26 @@ impl Requested {
     }
 }
 
+/// Takes places for the requested children, or queues them, in a
+/// transaction that holds their rows and the session's.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the pieces of one request, read before the transaction"
+)]
 async fn book_locked(
     txn: &DatabaseTransaction,
     rules: &BookingRules,
     actor: i64,
     session: &care_session::Model,
-    child_ids: &BTreeSet<i64>,
+    place_name: &str,
+    requested: &[Requested],
     join_waitlist: bool,
     now: DateTime<Utc>,
 ) -> Result<BookOutcome, AppError> {
-    if now >= session.ends_at {
-        return Err(Refusal::SessionOver.into());
-    }
-    if session.booking_opens_at.is_some_and(|opens| now < opens) {
-        return Err(Refusal::NotOpenYet.into());
-    }
-    if now >= closes_at(session) {
-        return Err(Refusal::Closed.into());
-    }
-    let mut requested = Vec::with_capacity(child_ids.len());
-    for &child_id in child_ids {
-        let child = lock_child(txn, child_id).await?;
-        let access = access_to(txn, actor, &child).await?;
-        check_child(txn, rules, session, &child).await??;
-        if open_entry(txn, session.id, child_id).await?.is_some() {
-            return Err(Refusal::AlreadyWaiting.into());
-        }
-        requested.push(Requested { child, access });
-    }
-
     if let Some(draw_ends) = draw_ends_at(session) {
         if now < draw_ends {
-            let entries = join_queue(txn, actor, session, &requested, true, now).await?;
+            let entries =
+                join_queue(txn, actor, session, place_name, requested, true, now).await?;
             return Ok(BookOutcome::InDraw { entries });
         }
         if session.drawn_at.is_none() {
@@ -524,7 +591,7 @@ async fn book_locked(
     let fits = session.booked + wanted <= session.capacity;
     if fits && adjust_taken(txn, session.id, wanted, now).await? {
         let mut bookings = Vec::with_capacity(requested.len());
-        for entry in &requested {
+        for entry in requested {
             let row = insert_booking(txn, actor, session, entry, now).await?;
             bookings.push(row);
         }
@@ -534,7 +601,7 @@ async fn book_locked(
     if !join_waitlist {
         return Err(AppError::Full);
     }
-    let entries = join_queue(txn, actor, session, &requested, false, now).await?;
+    let entries = join_queue(txn, actor, session, place_name, requested, false, now).await?;
     Ok(BookOutcome::Waitlisted { entries })
 }
 
@@ -631,16 +698,11 @@ async fn join_queue(
     txn: &DatabaseTransaction,
     actor: i64,
     session: &care_session::Model,
+    place_name: &str,
     requested: &[Requested],
     in_draw: bool,
     now: DateTime<Utc>,
 ) -> Result<Vec<WaitlistView>, AppError> {
-    let place_name = place::Entity::find_by_id(session.place_id)
-        .one(txn)
-        .await
-        .map_err(AppError::from_db)?
-        .map(|row| row.name)
-        .unwrap_or_default();
     let mut views = Vec::with_capacity(requested.len());
     for entry in requested {
         let row = waitlist_entry::ActiveModel {
@@ -682,7 +744,7 @@ async fn join_queue(
             id: row.id,
             session_id: session.id,
             session_title: session.title.clone(),
-            place_name: place_name.clone(),
+            place_name: place_name.to_owned(),
             starts_at: session.starts_at,
             child_id: entry.child.id,
             child_name: entry.child.display_name.clone(),
@@ -869,7 +931,9 @@ pub async fn accept_offer(
     let outcome = retry_busy!(async {
         let (txn, _turn) = begin_write(db).await?;
         let entry = find_entry(&txn, actor, entry_id).await?;
-        let access = family::child_access(&txn, actor, entry.child_id).await?;
+        // The child's row, then the session's: the order of booking.
+        let child = lock_child(&txn, entry.child_id).await?;
+        let access = access_to(&txn, actor, &child).await?;
         let session = lock_session(&txn, entry.session_id).await?;
         let entry = waitlist_entry::Entity::find_by_id(entry_id)
             .one(&txn)
@@ -890,7 +954,6 @@ pub async fn accept_offer(
             txn.commit().await.map_err(AppError::from_db)?;
             return Ok(Err(Refusal::OfferGone));
         }
-        let child = lock_child(&txn, entry.child_id).await?;
         if let Err(refusal) = check_child(&txn, rules, &session, &child).await? {
             if close_entry(&txn, &entry, WaitlistStatus::Skipped, Some(refusal), now).await? {
                 release_place(&txn, rules, session.id, now).await?;

@@ -42,6 +42,12 @@ test("families book, wait, cancel and take an offered place", async ({ page, bro
   const session = (await created.json()).id as number;
   await page.context().clearCookies();
 
+  // A visitor keeps the session page open while the place goes.
+  const other = await browser.newContext({ javaScriptEnabled: jsEnabled, locale: "zh-CN" });
+  const second = await other.newPage();
+  await open(second, `/sessions/${session}`, jsEnabled);
+  await expect(second.locator(".session-left")).toHaveText("剩余 1 个名额（共 1 个）");
+
   // The first family books the only place.
   const first = jsEnabled ? "小满" : "小雪";
   await signIn(page, jsEnabled, /陈静/);
@@ -55,9 +61,13 @@ test("families book, wait, cancel and take an offered place", async ({ page, bro
   await expect(page.locator(".check-in-code")).toHaveText(/^[2-9A-Z]{6}$/);
   await expect(page.getByText("已满", { exact: true })).toBeVisible();
 
-  // A second family finds it full and joins the waitlist.
-  const other = await browser.newContext({ javaScriptEnabled: jsEnabled, locale: "zh-CN" });
-  const second = await other.newPage();
+  // With JavaScript the open page learns it is full without a reload.
+  if (jsEnabled) {
+    await expect(second.locator(".session-left")).toHaveText("已满", { timeout: 10_000 });
+  }
+
+  // The visitor signs in as a second family, finds it full and joins the
+  // waitlist.
   const secondChild = jsEnabled ? "小禾" : "小麦";
   await signIn(second, jsEnabled, /阿依古丽/);
   await ensureChild(second, secondChild);

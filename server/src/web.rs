@@ -293,3 +293,84 @@ pub async fn check_in_qr(
         Err(error) => plain_error(&headers, error),
     }
 }
+
+/// How often a live stream looks at its session's figures.
+const LIVE_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// How long one live stream lasts. The browser's EventSource reconnects by
+/// itself after the `retry` delay, so behind a proxy that buffers streams
+/// the page still gets the figures about twice a minute: polling, by the
+/// same door.
+const LIVE_LIFETIME: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Streams a session's places left and waiting count as server-sent
+/// events at `/sessions/{id}/live`: one event at once and one whenever the
+/// figures change, for 30 seconds or until the session starts. Each server
+/// reads the figures from the database, so a change made through any
+/// server shows.
+pub async fn live_session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+
+    let Ok(id) = id.parse::<i64>() else {
+        return plain_error(&headers, AppError::NotFound);
+    };
+    let first = match app::domain::booking::session_detail(&state.db, id).await {
+        Ok(detail) => detail,
+        Err(error) => return plain_error(&headers, error),
+    };
+    let stream = futures_util::stream::unfold(
+        (
+            state.db.clone(),
+            Some(first),
+            None::<(u32, u32)>,
+            tokio::time::Instant::now(),
+        ),
+        move |(db, mut pending, last, opened)| async move {
+            loop {
+                if opened.elapsed() >= LIVE_LIFETIME {
+                    return None;
+                }
+                let detail = match pending.take() {
+                    Some(detail) => detail,
+                    None => {
+                        tokio::time::sleep(LIVE_CHECK).await;
+                        match app::domain::booking::session_detail(&db, id).await {
+                            Ok(detail) => detail,
+                            // The session was deleted, or the database is
+                            // away: end the stream; the browser retries.
+                            Err(_) => return None,
+                        }
+                    }
+                };
+                if chrono::Utc::now() >= detail.session.starts_at {
+                    return None;
+                }
+                let figures = (detail.session.places_left, detail.waiting);
+                if last == Some(figures) {
+                    continue;
+                }
+                let data = serde_json::json!({
+                    "places_left": figures.0,
+                    "capacity": detail.session.capacity,
+                    "waiting": figures.1,
+                    "updated_at": detail.updated_at,
+                });
+                let event = Event::default()
+                    .event("places")
+                    .retry(std::time::Duration::from_secs(5))
+                    .data(data.to_string());
+                return Some((
+                    Ok::<_, std::convert::Infallible>(event),
+                    (db, None, Some(figures), opened),
+                ));
+            }
+        },
+    );
+    Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(20)))
+        .into_response()
+}

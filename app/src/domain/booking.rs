@@ -6,16 +6,19 @@
 //! a conditional update that keeps it between 0 and `capacity`, and a check
 //! constraint backs that up.
 //!
-//! Every write runs in one transaction that first locks the session's row.
+//! Every write runs in one transaction that locks the rows it decides on.
 //! On SQLite the transaction is `BEGIN IMMEDIATE`, which takes the single
 //! write lock at once (waiting up to the busy timeout), so no transaction
-//! reads a state that another one is about to change. On PostgreSQL the
-//! session row's lock orders all writers of one session, and the rows of
-//! the children involved are locked next, always after the session and in
-//! id order, so two sessions booked for one child cannot both pass the
-//! overlap check. Because every decision is made from rows inside such a
-//! transaction, any number of server processes may share one database and
-//! run the jobs at the same time.
+//! reads a state that another one is about to change. On PostgreSQL a
+//! booking locks the children's rows in id order and then the session's
+//! row. The children's locks keep two sessions booked for one child from
+//! both passing the overlap check; the session's lock orders all writers
+//! of one session. Checks that need no lock run before the transaction,
+//! so the session's row is held for a few statements only.
+//!
+//! Because every decision is made from rows inside such a transaction,
+//! any number of server processes may share one database and run the jobs
+//! at the same time.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration as StdDuration;
@@ -524,10 +527,12 @@ async fn earlier_outcome(
     else {
         return Ok(None);
     };
-    serde_json::from_value(row.outcome).map(Some).map_err(|error| {
-        tracing::error!(%error, "stored booking outcome does not parse");
-        AppError::Internal
-    })
+    serde_json::from_value(row.outcome)
+        .map(Some)
+        .map_err(|error| {
+            tracing::error!(%error, "stored booking outcome does not parse");
+            AppError::Internal
+        })
 }
 
 /// Refuses a request outside the session's booking window.
@@ -577,8 +582,7 @@ async fn book_locked(
 ) -> Result<BookOutcome, AppError> {
     if let Some(draw_ends) = draw_ends_at(session) {
         if now < draw_ends {
-            let entries =
-                join_queue(txn, actor, session, place_name, requested, true, now).await?;
+            let entries = join_queue(txn, actor, session, place_name, requested, true, now).await?;
             return Ok(BookOutcome::InDraw { entries });
         }
         if session.drawn_at.is_none() {
@@ -726,7 +730,11 @@ async fn join_queue(
                 AuditEntry {
                     actor: Some(actor),
                     on_behalf_of: Some(guardian),
-                    action: if in_draw { "draw.enter" } else { "waitlist.join" },
+                    action: if in_draw {
+                        "draw.enter"
+                    } else {
+                        "waitlist.join"
+                    },
                     target_kind: "waitlist_entry",
                     target_id: Some(row.id.to_string()),
                     detail: Some(json!({ "session_id": session.id })),
@@ -798,7 +806,10 @@ async fn release_place(
                         Expr::value(WaitlistStatus::Offered.as_str()),
                     )
                     .col_expr(waitlist_entry::Column::OfferedAt, Expr::value(now))
-                    .col_expr(waitlist_entry::Column::OfferExpiresAt, Expr::value(deadline))
+                    .col_expr(
+                        waitlist_entry::Column::OfferExpiresAt,
+                        Expr::value(deadline),
+                    )
                     .filter(waitlist_entry::Column::Id.eq(entry.id))
                     .filter(waitlist_entry::Column::Status.eq(WaitlistStatus::Waiting.as_str()))
                     .exec(txn)
@@ -1860,7 +1871,8 @@ async fn waitlist_views(
             continue;
         };
         let status = WaitlistStatus::parse(&row.status).unwrap_or(WaitlistStatus::Left);
-        let in_queue = status == WaitlistStatus::Waiting && !(row.in_draw && row.draw_rank.is_none());
+        let in_queue =
+            status == WaitlistStatus::Waiting && !(row.in_draw && row.draw_rank.is_none());
         let position = if in_queue {
             Some(queue_position(db, &row).await?)
         } else {

@@ -6,7 +6,7 @@ use crate::api::booking::{
     AcceptOffer, BookSession, CancelBooking, ChildChoice, LeaveWaitlist, SessionPageData,
     load_session_page,
 };
-use crate::components::{ActionError, ErrorNotice};
+use crate::components::{ActionError, ErrorNotice, LivePlaces};
 use crate::error::AppError;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::{BookingView, ReleaseMode, SessionKind, WaitlistStatus, WaitlistView};
@@ -139,7 +139,13 @@ fn SessionView(
                 <dd>{age} " · " {price}</dd>
                 <dt>{t!(i18n, session_places)}</dt>
                 <dd>
-                    <strong class="session-left">{availability}</strong>
+                    <LivePlaces
+                        session_id
+                        text=availability()
+                        left=t_string!(i18n, session_places_left, left = "{left}", capacity = "{capacity}")
+                            .to_string()
+                        full=t_string!(i18n, session_full).to_string()
+                    />
                     " "
                     <span class="muted">{updated_line}</span>
                     {(waiting > 0).then(|| view! {

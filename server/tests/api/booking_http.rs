@@ -571,3 +571,65 @@ async fn booking_pages_work_without_javascript() {
     let shown = page_text(&app, &second, &target).await;
     assert!(shown.contains("孩子已预约了这一场"), "the reason is shown");
 }
+
+/// Reads from a server-sent event stream until a `places` event arrives,
+/// for at most `seconds`; returns its data.
+async fn next_places_event(response: &mut reqwest::Response, seconds: u64) -> Option<Value> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    let mut buffer = String::new();
+    loop {
+        let chunk = tokio::time::timeout_at(deadline, response.chunk())
+            .await
+            .ok()?;
+        buffer.push_str(&String::from_utf8_lossy(&chunk.ok()??));
+        while let Some(end) = buffer.find("\n\n") {
+            let event: String = buffer.drain(..end + 2).collect();
+            if event.lines().any(|line| line == "event: places") {
+                let data = event.lines().find_map(|line| line.strip_prefix("data: "))?;
+                return serde_json::from_str(data).ok();
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn places_left_stream_live() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (session, _) = new_session(&app, 2).await;
+    let parent = person(&app, "live-parent", true).await;
+
+    let mut stream = app.get(&format!("/sessions/{session}/live")).await;
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert!(
+        stream.headers()["content-type"]
+            .to_str()
+            .unwrap_or_default()
+            .starts_with("text/event-stream")
+    );
+    let first = next_places_event(&mut stream, 5)
+        .await
+        .expect("a first event");
+    assert_eq!(first["places_left"], 2);
+
+    let booked = post(
+        &app,
+        &parent,
+        &format!("/api/v1/sessions/{session}/bookings"),
+        json!({ "child_ids": [parent.child] }),
+    )
+    .await;
+    assert_eq!(booked.status(), StatusCode::OK);
+    let next = next_places_event(&mut stream, 10)
+        .await
+        .expect("an event after the booking");
+    assert_eq!(next["places_left"], 1);
+
+    assert_eq!(
+        app.get("/sessions/999999/live").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/sessions/abc/live").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}

@@ -73,7 +73,8 @@ pub enum ImportCommand {
     /// a _gcj02, _wgs84 or _bd09 suffix), and optional address, district and
     /// phone.
     Places {
-        /// The CSV file.
+        /// The CSV file, or a GeoJSON FeatureCollection of points when the
+        /// name ends in .geojson or .json.
         file: std::path::PathBuf,
         /// Reference system of the coordinates: wgs84, gcj02 or bd09.
         #[arg(long)]

@@ -43,9 +43,19 @@ pub async fn run(config: &Config, command: ImportCommand) -> anyhow::Result<()> 
                 source,
                 dry_run,
             };
-            let report = import::import_places_csv(&state.db, open(&file)?, &options, now)
-                .await
-                .map_err(|error| anyhow::anyhow!("import of {} failed: {error}", file.display()))?;
+            let is_geojson = file
+                .extension()
+                .and_then(|extension| extension.to_str())
+                .is_some_and(|extension| {
+                    extension.eq_ignore_ascii_case("geojson")
+                        || extension.eq_ignore_ascii_case("json")
+                });
+            let report = if is_geojson {
+                import::import_places_geojson(&state.db, open(&file)?, &options, now).await
+            } else {
+                import::import_places_csv(&state.db, open(&file)?, &options, now).await
+            }
+            .map_err(|error| anyhow::anyhow!("import of {} failed: {error}", file.display()))?;
             Reports {
                 districts: None,
                 streets: None,

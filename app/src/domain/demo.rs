@@ -195,6 +195,15 @@ fn demo_sessions(
     let booked_pattern = [0, 2, 5, 6, 1, 3, 6];
     let booked = booked_pattern[(day as usize + place_index) % booked_pattern.len()];
 
+    // One session per place, a week ahead, opens tomorrow at 20:00 in fair-release mode,
+    // so the demo shows both ways of handing out places.
+    let fair_release = day == 6;
+    let opens = local_date(now)
+        .succ_opt()
+        .and_then(|tomorrow| tomorrow.and_hms_opt(20, 0, 0))
+        .and_then(|local| SHANGHAI.from_local_datetime(&local).single())
+        .map(|local| local.with_timezone(&Utc));
+
     let mut sessions = Vec::new();
     let slots = [
         (
@@ -224,14 +233,22 @@ fn demo_sessions(
         let (Some(starts_at), Some(ends_at)) = (at(start.0, start.1), at(end.0, end.1)) else {
             continue;
         };
+        let fair = fair_release && kind == SessionKind::ParentChildActivity;
         sessions.push(care_session::ActiveModel {
+            // Free cancellation until two hours before the start.
+            cancel_until: Set(Some(starts_at - chrono::Duration::hours(2))),
+            guardian_attends: Set(kind == SessionKind::ParentChildActivity),
+            release_mode: Set(if fair { "fair_release" } else { "first_come" }.to_owned()),
+            booking_opens_at: Set(if fair { opens } else { None }),
+            // NOTE: demo sessions start partly taken, as if booked by
+            // phone; those places have no booking rows behind them.
+            booked: Set(if fair { 0 } else { booked }),
             place_id: Set(place_id),
             kind: Set(kind.as_str().to_owned()),
             title: Set(format!("【演示】{title}")),
             starts_at: Set(starts_at),
             ends_at: Set(ends_at),
             capacity: Set(capacity),
-            booked: Set(booked),
             min_age_months: Set(min_age),
             max_age_months: Set(max_age),
             price_fen: Set(price),

@@ -1,4 +1,4 @@
-//! Importing places, districts and streets from CSV files.
+//! Importing places (CSV or GeoJSON), districts and streets (CSV).
 //!
 //! Every row is checked on its own: a bad row is reported with its line
 //! number and reason, and the import goes on. Points are converted from the
@@ -225,6 +225,7 @@ struct PlaceRow {
 }
 
 /// Imports places from CSV with a header row.
+/// Imports places from a CSV file with a header row.
 pub async fn import_places_csv(
     db: &DatabaseConnection,
     input: impl Read,
@@ -238,7 +239,135 @@ pub async fn import_places_csv(
             detail: format!("cannot read the header row: {error}"),
         })?
         .clone();
-    let columns = PlaceColumns::find(&headers)?;
+    // Line 1 is the header; a record's line counts from 2.
+    let records = reader
+        .records()
+        .enumerate()
+        .map(|(index, record)| {
+            let line = index as u64 + 2;
+            (
+                line,
+                record.map_err(|error| format!("unreadable row: {error}")),
+            )
+        })
+        .collect();
+    import_place_records(db, &headers, records, options, now).await
+}
+
+/// The properties a GeoJSON place feature may carry, in the order of the
+/// columns they become.
+const GEOJSON_PROPERTIES: [&str; 14] = [
+    "kind",
+    "name",
+    "address",
+    "district",
+    "phone",
+    "public_benefit",
+    "public_benefit_date",
+    "public_benefit_source",
+    "registered",
+    "registered_date",
+    "registered_source",
+    "star_rating",
+    "star_rating_date",
+    "star_rating_source",
+];
+
+/// Imports places from a GeoJSON FeatureCollection of Point features. The
+/// properties are the CSV columns' names (`kind` or `category`, `name`,
+/// `address`, `district`, `phone` and the disclosures). A problem's `line`
+/// is the feature's position in the collection, counting from 1.
+pub async fn import_places_geojson(
+    db: &DatabaseConnection,
+    mut input: impl Read,
+    options: &PlaceImportOptions,
+    now: DateTime<Utc>,
+) -> Result<ImportReport, AppError> {
+    let mut text = String::new();
+    input
+        .read_to_string(&mut text)
+        .map_err(|error| AppError::BadRequest {
+            detail: format!("cannot read the file as UTF-8 text: {error}"),
+        })?;
+    let document: serde_json::Value =
+        serde_json::from_str(&text).map_err(|error| AppError::BadRequest {
+            detail: format!("not JSON: {error}"),
+        })?;
+    if document.get("type").and_then(serde_json::Value::as_str) != Some("FeatureCollection") {
+        return Err(AppError::BadRequest {
+            detail: "expected a GeoJSON FeatureCollection".to_owned(),
+        });
+    }
+    let features = document
+        .get("features")
+        .and_then(serde_json::Value::as_array)
+        .ok_or_else(|| AppError::BadRequest {
+            detail: "the FeatureCollection has no features array".to_owned(),
+        })?;
+    let mut header_names: Vec<&str> = GEOJSON_PROPERTIES.to_vec();
+    header_names.extend(["longitude", "latitude"]);
+    let headers = csv::StringRecord::from(header_names);
+    let records = features
+        .iter()
+        .enumerate()
+        .map(|(index, feature)| (index as u64 + 1, feature_record(feature)))
+        .collect();
+    import_place_records(db, &headers, records, options, now).await
+}
+
+/// Turns one GeoJSON feature into a record in the order of
+/// [`GEOJSON_PROPERTIES`], then longitude and latitude.
+fn feature_record(feature: &serde_json::Value) -> Result<csv::StringRecord, String> {
+    use serde_json::Value;
+
+    let geometry = feature
+        .get("geometry")
+        .filter(|geometry| !geometry.is_null())
+        .ok_or("the feature has no geometry")?;
+    if geometry.get("type").and_then(Value::as_str) != Some("Point") {
+        return Err("the geometry is not a Point".to_owned());
+    }
+    let coordinates = geometry
+        .get("coordinates")
+        .and_then(Value::as_array)
+        .filter(|pair| pair.len() >= 2)
+        .ok_or("the Point has no [longitude, latitude] pair")?;
+    let number = |value: &Value| value.as_f64().ok_or("a coordinate is not a number");
+    let (longitude, latitude) = (number(&coordinates[0])?, number(&coordinates[1])?);
+    let empty = serde_json::Map::new();
+    let properties = feature
+        .get("properties")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let text = |name: &str| match properties.get(name) {
+        Some(Value::String(text)) => text.clone(),
+        Some(Value::Number(number)) => number.to_string(),
+        Some(Value::Bool(flag)) => flag.to_string(),
+        _ => String::new(),
+    };
+    let mut fields: Vec<String> = GEOJSON_PROPERTIES
+        .iter()
+        .map(|name| match *name {
+            "kind" if properties.get("kind").is_none() => text("category"),
+            name => text(name),
+        })
+        .collect();
+    fields.push(longitude.to_string());
+    fields.push(latitude.to_string());
+    Ok(csv::StringRecord::from(fields))
+}
+
+/// Checks and writes place records, each with the line or feature number
+/// its problems are reported under.
+async fn import_place_records(
+    db: &DatabaseConnection,
+    headers: &csv::StringRecord,
+    records: Vec<(u64, Result<csv::StringRecord, String>)>,
+    options: &PlaceImportOptions,
+    now: DateTime<Utc>,
+) -> Result<ImportReport, AppError> {
+    let columns = PlaceColumns::find(headers)?;
+
     let known_districts: Vec<String> = district::Entity::find()
         .all(db)
         .await
@@ -252,16 +381,11 @@ pub async fn import_places_csv(
         ..ImportReport::default()
     };
     let mut rows = Vec::new();
-    for (index, record) in reader.records().enumerate() {
-        // Line 1 is the header; a record's line counts from 2.
-        let line = index as u64 + 2;
+    for (line, record) in records {
         let record = match record {
             Ok(record) => record,
-            Err(error) => {
-                report.rejected.push(RowProblem {
-                    line,
-                    reason: format!("unreadable row: {error}"),
-                });
+            Err(reason) => {
+                report.rejected.push(RowProblem { line, reason });
                 continue;
             }
         };

@@ -363,3 +363,106 @@ async fn reimport_keeps_recorded_disclosures(backend: Backend) {
     assert_eq!(row.star_rating_source.as_deref(), Some("管理员录入"));
 }
 on_both_backends!(reimport_keeps_recorded_disclosures);
+
+/// Two good places, one line, one point without coordinates and one
+/// feature without a name, as GeoJSON in GCJ-02.
+const SMALL_GEOJSON: &str = r#"{
+  "type": "FeatureCollection",
+  "features": [
+    { "type": "Feature",
+      "geometry": { "type": "Point", "coordinates": [118.7700, 32.0660] },
+      "properties": { "category": "kindergarten", "name": "地理幼儿园甲", "district": "鼓楼区" } },
+    { "type": "Feature",
+      "geometry": { "type": "Point", "coordinates": [118.7970, 32.0490] },
+      "properties": { "kind": "community_room", "name": "地理亲子室",
+                      "public_benefit": "true", "public_benefit_date": "2026-09-01" } },
+    { "type": "Feature",
+      "geometry": { "type": "LineString", "coordinates": [[118.1, 32.1], [118.2, 32.2]] },
+      "properties": { "kind": "community_room", "name": "一条线" } },
+    { "type": "Feature",
+      "geometry": { "type": "Point", "coordinates": ["东经", 32.0] },
+      "properties": { "kind": "community_room", "name": "坏坐标" } },
+    { "type": "Feature",
+      "geometry": { "type": "Point", "coordinates": [118.79, 32.04] },
+      "properties": { "kind": "community_room" } }
+  ]
+}"#;
+
+async fn geojson_places_import_row_by_row(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let now = chrono::Utc::now();
+    let before = place::Entity::find().count(&app.db).await.expect("count");
+
+    let dry = import::import_places_geojson(
+        &app.db,
+        SMALL_GEOJSON.as_bytes(),
+        &gcj02("geo-test", true),
+        now,
+    )
+    .await
+    .expect("dry run");
+    assert_eq!(dry.inserted, 2);
+    assert_eq!(
+        place::Entity::find().count(&app.db).await.expect("count"),
+        before,
+        "a dry run writes nothing"
+    );
+
+    let report = import::import_places_geojson(
+        &app.db,
+        SMALL_GEOJSON.as_bytes(),
+        &gcj02("geo-test", false),
+        now,
+    )
+    .await
+    .expect("import");
+    assert_eq!(report.inserted, 2);
+    let rejected: Vec<u64> = report.rejected.iter().map(|problem| problem.line).collect();
+    assert_eq!(rejected, vec![3, 4, 5], "{:?}", report.rejected);
+    assert!(report.rejected[0].reason.contains("not a Point"));
+
+    // The point is stored in WGS-84, the source point in GCJ-02.
+    let stored = place::Entity::find()
+        .filter(place::Column::Name.eq("地理幼儿园甲"))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("imported");
+    assert_eq!(stored.source_crs, "gcj02");
+    assert!((stored.source_longitude - 118.77).abs() < 1e-9);
+    let back = GeoPoint::new(stored.latitude, stored.longitude)
+        .expect("valid point")
+        .from_wgs84(Crs::Gcj02);
+    assert!(back.distance_m(GeoPoint::new(32.066, 118.77).expect("point")) < 1.0);
+    let room = place::Entity::find()
+        .filter(place::Column::Name.eq("地理亲子室"))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("imported");
+    assert_eq!(room.public_benefit, Some(true));
+
+    // Importing the same source again updates instead of duplicating.
+    let again = import::import_places_geojson(
+        &app.db,
+        SMALL_GEOJSON.as_bytes(),
+        &gcj02("geo-test", false),
+        now,
+    )
+    .await
+    .expect("re-import");
+    assert_eq!((again.inserted, again.updated), (0, 2));
+
+    let not_geojson = import::import_places_geojson(
+        &app.db,
+        r#"{"type": "Feature"}"#.as_bytes(),
+        &gcj02("geo-test", false),
+        now,
+    )
+    .await;
+    assert!(matches!(
+        not_geojson,
+        Err(app::error::AppError::BadRequest { .. })
+    ));
+}
+on_both_backends!(geojson_places_import_row_by_row);

@@ -659,6 +659,20 @@ fn first_come() -> ReleaseMode {
     ReleaseMode::FirstCome
 }
 
+/// One booked child on a session's roster, as the room's staff see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RosterEntry {
+    pub booking_id: i64,
+    pub child_name: String,
+    /// Age in months on the session date.
+    pub age_months: Option<u32>,
+    /// Allergies and needs the family wrote down; sensitive.
+    pub care_notes: Option<String>,
+    pub guardian_name: String,
+    pub checked_in_at: Option<DateTime<Utc>>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,7 +42,7 @@ use crate::entity::{
 use crate::error::{AppError, Refusal};
 use crate::model::{
     BookOutcome, BookingStatus, BookingView, CancelKind, MyBookings, NewSession, NotificationKind,
-    ReleaseMode, SessionDetail, Viewer, WaitlistStatus, WaitlistView,
+    ReleaseMode, RosterEntry, SessionDetail, Viewer, WaitlistStatus, WaitlistView,
 };
 use crate::time::{SHANGHAI, local_date};
 
@@ -2049,6 +2049,150 @@ pub async fn check_in_qr(
         .min_dimensions(160, 160)
         .quiet_zone(true)
         .build())
+}
+
+/// Returns the confirmed bookings of a session for the staff who run its
+/// place, with each child's care notes. Reading them is audited; anyone
+/// else gets `NotFound`.
+pub async fn roster(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    session_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<RosterEntry>, AppError> {
+    let session = care_session::Entity::find_by_id(session_id)
+        .one(db)
+        .await
+        .map_err(AppError::from_db)?
+        .ok_or(AppError::NotFound)?;
+    if !may_manage_place(db, viewer, session.place_id).await? {
+        return Err(AppError::NotFound);
+    }
+    let rows = booking::Entity::find()
+        .filter(booking::Column::SessionId.eq(session_id))
+        .filter(booking::Column::Status.eq("confirmed"))
+        .order_by_asc(booking::Column::Id)
+        .all(db)
+        .await
+        .map_err(AppError::from_db)?;
+    let mut entries = Vec::with_capacity(rows.len());
+    for row in &rows {
+        entries.push(roster_entry(db, &session, row).await?);
+    }
+    audit::record(
+        db,
+        AuditEntry {
+            actor: Some(viewer.account_id),
+            on_behalf_of: None,
+            action: "session.roster_read",
+            target_kind: "care_session",
+            target_id: Some(session_id.to_string()),
+            detail: Some(json!({ "children": entries.len() })),
+        },
+        now,
+    )
+    .await?;
+    Ok(entries)
+}
+
+async fn roster_entry(
+    db: &impl ConnectionTrait,
+    session: &care_session::Model,
+    row: &booking::Model,
+) -> Result<RosterEntry, AppError> {
+    let child = child::Entity::find_by_id(row.child_id)
+        .one(db)
+        .await
+        .map_err(AppError::from_db)?
+        .ok_or(AppError::NotFound)?;
+    let guardian = family_entity::Entity::find_by_id(row.family_id)
+        .one(db)
+        .await
+        .map_err(AppError::from_db)?
+        .ok_or(AppError::NotFound)?;
+    let guardian_name = crate::entity::account::Entity::find_by_id(guardian.guardian_account_id)
+        .one(db)
+        .await
+        .map_err(AppError::from_db)?
+        .map(|account| account.display_name)
+        .unwrap_or_default();
+    Ok(RosterEntry {
+        booking_id: row.id,
+        child_name: child.display_name,
+        age_months: age_in_months(child.birth_date, local_date(session.starts_at)),
+        care_notes: child.care_notes,
+        guardian_name,
+        checked_in_at: row.checked_in_at,
+    })
+}
+
+/// Checks a child in at the door by the booking's code, typed (case and
+/// spaces do not matter) or scanned from its QR code (`NINGYU:{id}:{code}`).
+/// Checking in twice keeps the first time. Staff of other places, and
+/// unknown codes, get `NotFound`.
+pub async fn check_in(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    session_id: i64,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<RosterEntry, AppError> {
+    let session = care_session::Entity::find_by_id(session_id)
+        .one(db)
+        .await
+        .map_err(AppError::from_db)?
+        .ok_or(AppError::NotFound)?;
+    if !may_manage_place(db, viewer, session.place_id).await? {
+        return Err(AppError::NotFound);
+    }
+    let typed = code.trim();
+    let code = typed.rsplit(':').next().unwrap_or(typed);
+    let code: String = code
+        .chars()
+        .filter(|ch| !ch.is_whitespace() && *ch != '-')
+        .collect::<String>()
+        .to_ascii_uppercase();
+    if code.len() != CODE_LENGTH {
+        return Err(AppError::NotFound);
+    }
+    let row = booking::Entity::find()
+        .filter(booking::Column::SessionId.eq(session_id))
+        .filter(booking::Column::CheckInCode.eq(code.as_str()))
+        .filter(booking::Column::Status.eq("confirmed"))
+        .one(db)
+        .await
+        .map_err(AppError::from_db)?
+        .ok_or(AppError::NotFound)?;
+    let first = booking::Entity::update_many()
+        .col_expr(booking::Column::CheckedInAt, Expr::value(now))
+        .filter(booking::Column::Id.eq(row.id))
+        .filter(booking::Column::CheckedInAt.is_null())
+        .exec(db)
+        .await
+        .map_err(AppError::from_db)?
+        .rows_affected
+        == 1;
+    if first {
+        audit::record(
+            db,
+            AuditEntry {
+                actor: Some(viewer.account_id),
+                on_behalf_of: None,
+                action: "booking.check_in",
+                target_kind: "booking",
+                target_id: Some(row.id.to_string()),
+                detail: None,
+            },
+            now,
+        )
+        .await?;
+    }
+    let row = booking::Entity::find_by_id(row.id)
+        .one(db)
+        .await
+        .map_err(AppError::from_db)?
+        .ok_or(AppError::NotFound)?;
+    roster_entry(db, &session, &row).await
 }
 
 #[cfg(test)]

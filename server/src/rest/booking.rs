@@ -5,7 +5,7 @@
 use app::domain::booking::{self, BookRequest, DrawRecord};
 use app::domain::{calendar, inbox};
 use app::model::{
-    BookOutcome, BookingView, MyBookings, NewSession, NotificationView, SessionDetail,
+    BookOutcome, BookingView, MyBookings, NewSession, NotificationView, RosterEntry, SessionDetail,
 };
 use app::state::AppState;
 use axum::Json;
@@ -436,4 +436,65 @@ fn ics_response(text: String, file_name: &str) -> axum::response::Response {
         text,
     )
         .into_response()
+}
+
+/// Returns a session's booked children with their care notes, for the
+/// staff of its place. Each read is audited.
+#[utoipa::path(
+    get,
+    path = "/api/v1/staff/sessions/{id}/roster",
+    tag = "booking",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Session id")),
+    responses(
+        (status = 200, description = "The roster", body = Vec<RosterEntry>),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such session at a place you run", body = ErrorBody),
+    ),
+)]
+pub async fn roster(
+    State(state): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<RosterEntry>>, ApiError> {
+    Ok(Json(
+        booking::roster(&state.db, &viewer, id, Utc::now()).await?,
+    ))
+}
+
+/// A check-in code as typed or scanned at the door.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckInBody {
+    /// The 6-character code, or the QR code's text `NINGYU:{id}:{code}`.
+    #[schema(max_length = 64)]
+    pub code: String,
+}
+
+/// Checks a child in by the booking's code; checking in twice keeps the
+/// first time.
+#[utoipa::path(
+    post,
+    path = "/api/v1/staff/sessions/{id}/check-in",
+    tag = "booking",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Session id")),
+    request_body = CheckInBody,
+    responses(
+        (status = 200, description = "The child checked in", body = RosterEntry),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such code in a session you run", body = ErrorBody),
+    ),
+)]
+pub async fn check_in(
+    State(state): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<CheckInBody>,
+) -> Result<Json<RosterEntry>, ApiError> {
+    Ok(Json(
+        booking::check_in(&state.db, &viewer, id, &body.code, Utc::now()).await?,
+    ))
 }

@@ -54,6 +54,8 @@ use crate::startup::ServerState;
         booking::notifications,
         booking::mark_read,
         booking::feed_address,
+        booking::roster,
+        booking::check_in,
     ),
     components(schemas(error::ErrorBody)),
     modifiers(&BearerAuth),
@@ -142,6 +144,11 @@ pub fn router(limits: &crate::auth::rate_limit::Limits) -> Router<ServerState> {
             axum::routing::post(booking::mark_read),
         )
         .route("/calendar", get(booking::feed_address))
+        .route("/staff/sessions/{id}/roster", get(booking::roster))
+        .route(
+            "/staff/sessions/{id}/check-in",
+            axum::routing::post(booking::check_in),
+        )
         .fallback(|| async { ApiError(app::error::AppError::NotFound) })
         .layer(axum::middleware::from_fn(render_errors))
 }

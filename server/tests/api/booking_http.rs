@@ -633,3 +633,101 @@ async fn places_left_stream_live() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_see_only_their_rooms_and_check_in() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (session, _) = new_session(&app, 3).await;
+    let parent = person(&app, "roster-parent", true).await;
+    let booked: Value = post(
+        &app,
+        &parent,
+        &format!("/api/v1/sessions/{session}/bookings"),
+        json!({ "child_ids": [parent.child] }),
+    )
+    .await
+    .json()
+    .await
+    .expect("JSON");
+    let booking = &booked["bookings"][0];
+    let code = booking["check_in_code"].as_str().expect("code").to_owned();
+    let booking_id = booking["id"].as_i64().expect("id");
+    let place_id = booking["place_id"].as_i64().expect("place");
+
+    // Staff of this room, staff of another room, and the family.
+    let own = person(&app, "roster-own-staff", false).await;
+    accounts::grant_role(
+        &app.db,
+        "roster-own-staff",
+        &Role::RoomStaff { place_id },
+        None,
+        Utc::now(),
+    )
+    .await
+    .expect("role");
+    let other_place = place_id + 1;
+    let other = person(&app, "roster-other-staff", false).await;
+    accounts::grant_role(
+        &app.db,
+        "roster-other-staff",
+        &Role::RoomStaff {
+            place_id: other_place,
+        },
+        None,
+        Utc::now(),
+    )
+    .await
+    .expect("role");
+    let roster_path = format!("/api/v1/staff/sessions/{session}/roster");
+    for outsider in [&other, &parent] {
+        assert_eq!(
+            get(&app, outsider, &roster_path).await.status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+    let roster: Value = get(&app, &own, &roster_path)
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(roster[0]["child_name"], "孩子roster-parent");
+    assert_eq!(roster[0]["checked_in_at"], Value::Null);
+    use sea_orm::ConnectionTrait;
+    let reads = app
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'session.roster_read'",
+        ))
+        .await
+        .expect("query")
+        .expect("row")
+        .try_get::<i64>("", "n")
+        .expect("count");
+    assert_eq!(reads, 1, "only the allowed read is audited");
+
+    // Staff of another room cannot check in; a typed code in lower case
+    // with a space works, and the scanned QR text works again.
+    let check_in = format!("/api/v1/staff/sessions/{session}/check-in");
+    let refused = post(&app, &other, &check_in, json!({ "code": code })).await;
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    let typed = format!("{} {}", &code[..3], &code[3..]).to_lowercase();
+    let first = post(&app, &own, &check_in, json!({ "code": typed })).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let first: Value = first.json().await.expect("JSON");
+    assert!(first["checked_in_at"].is_string());
+    let scanned = post(
+        &app,
+        &own,
+        &check_in,
+        json!({ "code": format!("NINGYU:{booking_id}:{code}") }),
+    )
+    .await;
+    let scanned: Value = scanned.json().await.expect("JSON");
+    assert_eq!(
+        scanned["checked_in_at"], first["checked_in_at"],
+        "the first time is kept"
+    );
+    let unknown = post(&app, &own, &check_in, json!({ "code": "ZZZZZZ" })).await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}

@@ -1064,3 +1064,75 @@ mod interleavings {
         run(Backend::Postgres, 15).await;
     }
 }
+
+/// A delivery channel that counts what it is given.
+#[derive(Default)]
+struct CountingChannel {
+    sent: std::sync::Mutex<Vec<(i64, String)>>,
+}
+
+impl app::domain::inbox::Channel for CountingChannel {
+    async fn send(&self, message: &app::domain::inbox::Outgoing) -> Result<(), String> {
+        self.sent
+            .lock()
+            .map_err(|_| "poisoned".to_owned())?
+            .push((message.account_id, message.kind.as_str().to_owned()));
+        Ok(())
+    }
+}
+
+async fn reminders_and_delivery_happen_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let db = &app.db;
+    let rules = BookingRules::default();
+    let now = Utc::now();
+    let place_id = a_place(db).await;
+    let tomorrow = a_session(db, place_id, SessionSpec::new(now + Duration::hours(20), 5)).await;
+    let later = a_session(db, place_id, SessionSpec::new(now + Duration::days(3), 5)).await;
+    let family = family_with_child(db, 900, "2025-01-01").await;
+    for session in [tomorrow, later] {
+        booking::book(
+            db,
+            &rules,
+            family.guardian,
+            &request(session, family.child, false),
+            now,
+        )
+        .await
+        .expect("books");
+    }
+
+    // Only the session within a day gets a reminder, and only once, even
+    // when two servers run the job.
+    let (first, second) = tokio::join!(
+        booking::send_reminders(db, now),
+        booking::send_reminders(db, now)
+    );
+    assert_eq!(first.expect("runs") + second.expect("runs"), 1);
+    assert_eq!(booking::send_reminders(db, now).await.expect("runs"), 0);
+    assert_eq!(
+        inbox_kinds(db, family.guardian).await,
+        vec!["booked", "booked", "reminder"]
+    );
+
+    // Each message reaches the channel once.
+    let channel = CountingChannel::default();
+    let delivered = app::domain::inbox::deliver_pending(db, &channel, now)
+        .await
+        .expect("delivers");
+    assert_eq!(delivered, 3);
+    assert_eq!(
+        app::domain::inbox::deliver_pending(db, &channel, now)
+            .await
+            .expect("delivers"),
+        0
+    );
+    let sent = channel
+        .sent
+        .lock()
+        .map(|sent| sent.clone())
+        .unwrap_or_default();
+    assert_eq!(sent.len(), 3);
+    assert!(sent.iter().all(|(account, _)| *account == family.guardian));
+}
+on_both_backends!(reminders_and_delivery_happen_once);

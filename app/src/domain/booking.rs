@@ -273,40 +273,6 @@ async fn lock_child(txn: &DatabaseTransaction, child_id: i64) -> Result<child::M
         .ok_or(AppError::NotFound)
 }
 
-/// Returns the actor's right to act for a child already read: as its
-/// guardian, or as a carer with a live delegation. Anyone else gets
-/// `NotFound`.
-async fn access_to(
-    txn: &impl ConnectionTrait,
-    actor: i64,
-    child: &child::Model,
-) -> Result<ChildAccess, AppError> {
-    let owner = family_entity::Entity::find_by_id(child.family_id)
-        .one(txn)
-        .await
-        .map_err(AppError::from_db)?
-        .ok_or(AppError::NotFound)?;
-    if owner.guardian_account_id == actor {
-        return Ok(ChildAccess::Guardian {
-            family_id: owner.id,
-        });
-    }
-    let delegated = delegation::Entity::find()
-        .filter(delegation::Column::ChildId.eq(child.id))
-        .filter(delegation::Column::CarerAccountId.eq(actor))
-        .filter(delegation::Column::RevokedAt.is_null())
-        .one(txn)
-        .await
-        .map_err(AppError::from_db)?;
-    match delegated {
-        Some(_) => Ok(ChildAccess::Carer {
-            family_id: owner.id,
-            guardian: owner.guardian_account_id,
-        }),
-        None => Err(AppError::NotFound),
-    }
-}
-
 /// Changes the taken places by `delta` when the result stays within
 /// `0..=capacity`; returns whether it did.
 async fn adjust_taken(
@@ -445,7 +411,7 @@ pub async fn book(
             .await
             .map_err(AppError::from_db)?
             .ok_or(AppError::NotFound)?;
-        let access = access_to(db, actor, &child).await?;
+        let access = family::access_to_child(db, actor, &child).await?;
         check_child(db, rules, &session, &child).await??;
         if open_entry(db, session.id, child_id).await?.is_some() {
             return Err(Refusal::AlreadyWaiting.into());
@@ -785,7 +751,7 @@ async fn release_place(
     {
         // Skipped entries leave the queue, so each batch starts at its head.
         loop {
-            let batch = queue(txn, session.id, Some(QUEUE_BATCH)).await?;
+            let batch = queue(txn, session.id, QUEUE_BATCH).await?;
             let exhausted = batch.len() < QUEUE_BATCH as usize;
             for entry in batch {
                 let Some(child) = child::Entity::find_by_id(entry.child_id)
@@ -845,13 +811,13 @@ async fn release_place(
 /// Entries read at a time when looking for the next child to offer a place.
 const QUEUE_BATCH: u64 = 32;
 
-/// Returns the session's waiting entries in queue order, the first `limit`
-/// of them or all: drawn entries by their rank, then the rest by arrival.
+/// Returns the first `limit` waiting entries of the session in queue
+/// order: drawn entries by their rank, then the rest by arrival.
 /// Entries still waiting for the draw are not in the queue yet.
 async fn queue(
     txn: &impl ConnectionTrait,
     session_id: i64,
-    limit: Option<u64>,
+    limit: u64,
 ) -> Result<Vec<waitlist_entry::Model>, AppError> {
     waitlist_entry::Entity::find()
         .filter(waitlist_entry::Column::SessionId.eq(session_id))
@@ -941,10 +907,14 @@ pub async fn accept_offer(
 ) -> Result<BookingView, AppError> {
     let outcome = retry_busy!(async {
         let (txn, _turn) = begin_write(db).await?;
-        let entry = find_entry(&txn, actor, entry_id).await?;
+        let entry = waitlist_entry::Entity::find_by_id(entry_id)
+            .one(&txn)
+            .await
+            .map_err(AppError::from_db)?
+            .ok_or(AppError::NotFound)?;
         // The child's row, then the session's: the order of booking.
         let child = lock_child(&txn, entry.child_id).await?;
-        let access = access_to(&txn, actor, &child).await?;
+        let access = family::access_to_child(&txn, actor, &child).await?;
         let session = lock_session(&txn, entry.session_id).await?;
         let entry = waitlist_entry::Entity::find_by_id(entry_id)
             .one(&txn)
@@ -993,8 +963,7 @@ pub async fn leave_waitlist(
 ) -> Result<(), AppError> {
     retry_busy!(async {
         let (txn, _turn) = begin_write(db).await?;
-        let entry = find_entry(&txn, actor, entry_id).await?;
-        let access = family::child_access(&txn, actor, entry.child_id).await?;
+        let (entry, access) = find_entry(&txn, actor, entry_id).await?;
         lock_session(&txn, entry.session_id).await?;
         let entry = waitlist_entry::Entity::find_by_id(entry_id)
             .one(&txn)
@@ -1034,19 +1003,20 @@ pub async fn leave_waitlist(
     })
 }
 
-/// Finds an entry of a child the actor may act for; others are `NotFound`.
+/// Finds an entry of a child the actor may act for, with the actor's
+/// access; others are `NotFound`.
 async fn find_entry(
     txn: &DatabaseTransaction,
     actor: i64,
     entry_id: i64,
-) -> Result<waitlist_entry::Model, AppError> {
+) -> Result<(waitlist_entry::Model, ChildAccess), AppError> {
     let entry = waitlist_entry::Entity::find_by_id(entry_id)
         .one(txn)
         .await
         .map_err(AppError::from_db)?
         .ok_or(AppError::NotFound)?;
-    family::child_access(txn, actor, entry.child_id).await?;
-    Ok(entry)
+    let access = family::child_access(txn, actor, entry.child_id).await?;
+    Ok((entry, access))
 }
 
 /// Cancels a booking for the family. After the cancellation cut-off it is

@@ -308,14 +308,21 @@ pub async fn child_access(
     account_id: i64,
     child_id: i64,
 ) -> Result<ChildAccess, AppError> {
-    let Some(row) = child::Entity::find_by_id(child_id)
+    let row = child::Entity::find_by_id(child_id)
         .one(db)
         .await
         .map_err(AppError::from_db)?
-    else {
-        return Err(AppError::NotFound);
-    };
-    let owner = family::Entity::find_by_id(row.family_id)
+        .ok_or(AppError::NotFound)?;
+    access_to_child(db, account_id, &row).await
+}
+
+/// Checks the same right as [`child_access`] for a child row already read.
+pub async fn access_to_child(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    child: &child::Model,
+) -> Result<ChildAccess, AppError> {
+    let owner = family::Entity::find_by_id(child.family_id)
         .one(db)
         .await
         .map_err(AppError::from_db)?
@@ -326,7 +333,7 @@ pub async fn child_access(
         });
     }
     let delegated = delegation::Entity::find()
-        .filter(delegation::Column::ChildId.eq(child_id))
+        .filter(delegation::Column::ChildId.eq(child.id))
         .filter(delegation::Column::CarerAccountId.eq(account_id))
         .filter(delegation::Column::RevokedAt.is_null())
         .one(db)

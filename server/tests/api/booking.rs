@@ -159,17 +159,12 @@ async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
     row.try_get::<i64>("", "n").expect("a number")
 }
 
-/// Checks the invariant behind every count: taken places equal confirmed
-/// bookings plus open offers, and never exceed capacity.
-async fn assert_counts(db: &DatabaseConnection, session_id: i64) -> (i64, i64, i64) {
+/// Returns a session's taken places (the counter), confirmed bookings and
+/// open offers.
+async fn counts(db: &DatabaseConnection, session_id: i64) -> (i64, i64, i64) {
     let taken = scalar(
         db,
         &format!("SELECT CAST(booked AS BIGINT) AS n FROM care_session WHERE id = {session_id}"),
-    )
-    .await;
-    let capacity = scalar(
-        db,
-        &format!("SELECT CAST(capacity AS BIGINT) AS n FROM care_session WHERE id = {session_id}"),
     )
     .await;
     let confirmed = scalar(
@@ -184,6 +179,18 @@ async fn assert_counts(db: &DatabaseConnection, session_id: i64) -> (i64, i64, i
         &format!(
             "SELECT COUNT(*) AS n FROM waitlist_entry WHERE session_id = {session_id} AND status = 'offered'"
         ),
+    )
+    .await;
+    (taken, confirmed, offered)
+}
+
+/// Checks the invariant behind every count: taken places equal confirmed
+/// bookings plus open offers, and never exceed capacity.
+async fn assert_counts(db: &DatabaseConnection, session_id: i64) -> (i64, i64, i64) {
+    let (taken, confirmed, offered) = counts(db, session_id).await;
+    let capacity = scalar(
+        db,
+        &format!("SELECT CAST(capacity AS BIGINT) AS n FROM care_session WHERE id = {session_id}"),
     )
     .await;
     assert_eq!(taken, confirmed + offered, "taken = confirmed + offered");
@@ -1010,25 +1017,6 @@ mod interleavings {
             }
         }
         Ok(())
-    }
-
-    async fn counts(db: &DatabaseConnection, session: i64) -> (i64, i64, i64) {
-        let taken = scalar(
-            db,
-            &format!("SELECT CAST(booked AS BIGINT) AS n FROM care_session WHERE id = {session}"),
-        )
-        .await;
-        let confirmed = scalar(
-            db,
-            &format!("SELECT COUNT(*) AS n FROM booking WHERE session_id = {session} AND status = 'confirmed'"),
-        )
-        .await;
-        let offered = scalar(
-            db,
-            &format!("SELECT COUNT(*) AS n FROM waitlist_entry WHERE session_id = {session} AND status = 'offered'"),
-        )
-        .await;
-        (taken, confirmed, offered)
     }
 
     async fn waiting_count(db: &DatabaseConnection, session: i64) -> i64 {

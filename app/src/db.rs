@@ -53,7 +53,7 @@ pub async fn connect(url: &str, settings: &PoolSettings) -> Result<DatabaseConne
 ///
 /// SQLite has one writer at a time. Within one process writers queue on a
 /// fair async mutex instead of SQLite's busy handler, which sleeps in
-/// steps of up to 100 ms and so lets a burst of bookings pile up; the busy
+/// steps of up to 100 ms and so lets a burst of bookings pile up. The busy
 /// timeout still covers other processes on the same file. Keep the
 /// [`WriterTurn`] until the transaction has committed.
 pub async fn begin_write(

@@ -129,7 +129,7 @@ impl AppError {
     }
 }
 
-/// Why the booking rules refuse a request.
+/// The reason the booking rules reject a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -150,7 +150,7 @@ pub enum Refusal {
     AgeOutOfRange,
     /// Places are left, so there is no waitlist to join.
     PlacesLeft,
-    /// The offer has expired or was already answered.
+    /// The offer has expired or was already accepted or declined.
     OfferGone,
     /// The session has started or ended.
     SessionOver,

@@ -345,7 +345,7 @@ pub struct Page<T> {
     pub offset: u64,
 }
 
-/// How a session hands out its places when booking opens.
+/// The rule by which a session hands out its places when booking opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -399,7 +399,7 @@ pub struct SessionDetail {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Whether a booking holds its place.
+/// The state of a booking: confirmed or cancelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -408,7 +408,7 @@ pub enum BookingStatus {
     Cancelled,
 }
 
-/// Who cancelled a booking, and whether it was in time.
+/// The party that cancelled a booking, and whether it was in time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -442,7 +442,7 @@ impl CancelKind {
     }
 }
 
-/// One child's booking, as the family sees it.
+/// One child's booking, as shown to the family.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BookingView {
@@ -465,7 +465,7 @@ pub struct BookingView {
     pub created_at: DateTime<Utc>,
 }
 
-/// Where a waitlist entry stands.
+/// The state of a waitlist entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -514,7 +514,7 @@ impl WaitlistStatus {
     }
 }
 
-/// One child's waitlist entry, as the family sees it.
+/// One child's waitlist entry, as shown to the family.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WaitlistView {
@@ -533,7 +533,7 @@ pub struct WaitlistView {
     pub offer_expires_at: Option<DateTime<Utc>>,
 }
 
-/// The answer to a booking request.
+/// The outcome of a booking request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -558,7 +558,7 @@ pub struct MyBookings {
     pub past: Vec<BookingView>,
 }
 
-/// What a notification is about.
+/// The kind of event a notification reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -1,10 +1,10 @@
 //! The release rush: many families request one small session at once.
 //!
-//! Prepares the families and the session in the database, sends one
-//! booking request per family to the given servers (all on loopback),
-//! optionally kills one server with SIGKILL partway through and sends its
-//! unanswered requests to another server with the same idempotency key,
-//! then checks the database and prints the figures as Markdown.
+//! Prepares the families and the session in the database, then sends one
+//! booking request per family to the given servers, all on loopback. It can
+//! kill one server with SIGKILL partway through; that server's unanswered
+//! requests then go to another server with the same idempotency key. At the
+//! end it checks the database and prints the figures as Markdown.
 //!
 //! `cargo run --release --example rush -- --db URL --target URL [--target URL]
 //!  [--families 5000] [--capacity 20] [--over-ms 4000] [--kill-pid PID --kill-after 1000]
@@ -174,7 +174,7 @@ async fn prepare(db: &DatabaseConnection, options: &Options) -> (i64, Vec<Family
     (session.id, families)
 }
 
-/// What one family's request came to.
+/// The result of one family's request.
 struct Answer {
     latency: Duration,
     status: u16,
@@ -268,7 +268,7 @@ async fn main() {
             let mut busy_retries = 0;
             let outcome = loop {
                 match request(&client, &targets[target], session, &family, &key).await {
-                    // 503 asks the app to retry with the same key, as the
+                    // After a 503 the app retries with the same key, as the
                     // mobile apps do: after a second, at most twice.
                     Ok((503, _)) if busy_retries < 2 => {
                         busy_retries += 1;

@@ -52,7 +52,7 @@ pub struct Config {
     pub auth: AuthConfig,
     /// `NINGYU_WEEKLY_BOOKINGS_PER_CHILD` (0 for no limit, default 3) and
     /// `NINGYU_OFFER_WINDOWS` (default `72h=12h,24h=4h,6h=1h,0=30m`: how
-    /// long a waitlist offer holds its place, by the time before the
+    /// long a waitlist offer keeps its place, by the time before the
     /// session starts).
     pub booking: app::domain::booking::BookingRules,
     /// `NINGYU_JOB_INTERVAL_SECS`: how often offers expire, draws run and

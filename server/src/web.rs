@@ -341,8 +341,11 @@ pub async fn live_session(
                         match app::domain::booking::session_detail(&db, id).await {
                             Ok(detail) => detail,
                             // The session was deleted, or the database is
-                            // away: end the stream; the browser retries.
-                            Err(_) => return None,
+                            // away: end the stream, and the browser retries.
+                            Err(error) => {
+                                tracing::warn!(session.id = id, %error, "live stream ended");
+                                return None;
+                            }
                         }
                     }
                 };

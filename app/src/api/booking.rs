@@ -20,8 +20,8 @@ pub struct ChildChoice {
     pub age_months: Option<u32>,
 }
 
-/// What the session page shows: the session, and for a signed-in viewer
-/// the children to choose from and their bookings and entries in it.
+/// The session page's data: the session, and for a signed-in viewer the
+/// children to choose from and their bookings and entries in it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionPageData {
     pub detail: SessionDetail,

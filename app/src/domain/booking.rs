@@ -51,13 +51,13 @@ const WRITE_ATTEMPTS: u32 = 4;
 /// Letters of check-in codes: digits and capitals without 0, 1, I, L, O.
 const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 const CODE_LENGTH: usize = 6;
-/// Longest idempotency key, in bytes.
+/// Maximum length of an idempotency key, in bytes.
 pub const MAX_IDEMPOTENCY_KEY: usize = 64;
-/// Longest reason a member of staff may give for a cancellation.
+/// Maximum length of a staff cancellation reason, in characters.
 pub const MAX_REASON_CHARS: usize = 200;
 
-/// How long a waitlist offer holds its place, by the time left before the
-/// session starts.
+/// The time a waitlist offer keeps its place, chosen by the time left
+/// before the session starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OfferWindow {
     /// The window applies when the session starts at least this far ahead.
@@ -72,7 +72,7 @@ pub struct BookingRules {
     /// Most confirmed bookings per child in one week (Monday to Sunday in
     /// Nanjing); 0 for no limit.
     pub weekly_limit: u32,
-    /// Most children in one request.
+    /// Maximum number of children in one request.
     pub max_children: usize,
     /// Offer windows, longest lead first.
     pub offer_windows: Vec<OfferWindow>,
@@ -189,7 +189,7 @@ pub struct BookRequest {
     pub child_ids: Vec<i64>,
     /// Join the waitlist when the session is full, instead of refusing.
     pub join_waitlist: bool,
-    /// Makes a retried request return the first answer instead of booking
+    /// Makes a retried request return the first outcome instead of booking
     /// again.
     pub idempotency_key: Option<String>,
 }
@@ -215,7 +215,7 @@ async fn begin_write(
 }
 
 /// Runs an async block again, after a short random pause, when the
-/// database was busy; any other answer is final. A macro rather than a
+/// database was busy; any other result is final. A macro rather than a
 /// function taking an async closure, whose futures the compiler cannot yet
 /// prove `Send` for every lifetime.
 macro_rules! retry_busy {
@@ -313,6 +313,7 @@ async fn check_child(
     if !in_range {
         return Ok(Err(Refusal::AgeOutOfRange));
     }
+
     // One read of the child's booked sessions that could matter: those
     // that end after the week starts and start before this session or the
     // week ends.
@@ -329,6 +330,7 @@ async fn check_child(
         .all(txn)
         .await
         .map_err(AppError::from_db)?;
+
     if nearby.iter().any(|other| other.id == session.id) {
         return Ok(Err(Refusal::AlreadyBooked));
     }
@@ -365,7 +367,7 @@ fn local_week(date: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
 /// `request`. The actor must be guardian of each child or a carer for it.
 ///
 /// Everything that can be checked before writing (the session's times,
-/// access to each child, eligibility, an earlier answer to the same key)
+/// access to each child, eligibility, an earlier outcome for the same key)
 /// is read first, outside the writer's turn. The write transaction then
 /// locks the children and the session, repeats the one check that another
 /// booking could have changed meanwhile, and takes places or queues: a few
@@ -531,7 +533,7 @@ impl Requested {
 }
 
 /// Takes places for the requested children, or queues them, in a
-/// transaction that holds their rows and the session's.
+/// transaction that has locked their rows and the session's.
 #[allow(
     clippy::too_many_arguments,
     reason = "the pieces of one request, read before the transaction"
@@ -557,7 +559,7 @@ async fn book_locked(
     }
 
     let wanted = i32::try_from(requested.len()).map_err(|_| AppError::Internal)?;
-    // The locked row says whether the places are there.
+    // The locked row shows whether the places are free.
     let fits = session.booked + wanted <= session.capacity;
     if fits && adjust_taken(txn, session.id, wanted, now).await? {
         let mut bookings = Vec::with_capacity(requested.len());
@@ -1149,7 +1151,7 @@ pub async fn may_manage_place(
     Ok(found.is_some())
 }
 
-/// Cancels a booking for the room's staff, with a reason the family sees.
+/// Cancels a booking for the room's staff, with a reason shown to the family.
 pub async fn cancel_by_staff(
     db: &DatabaseConnection,
     rules: &BookingRules,

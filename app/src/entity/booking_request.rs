@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-/// A booking request's idempotency key and the answer it got.
+/// A booking request's idempotency key and the outcome returned for it.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "booking_request")]
 pub struct Model {

@@ -12,8 +12,8 @@ use crate::i18n::{t, t_string, use_i18n};
 use crate::model::{BookingView, ReleaseMode, SessionKind, WaitlistStatus, WaitlistView};
 use crate::time::{format_span, to_local};
 
-/// Renders a session's page: when and for whom, places left, the booking
-/// rules, and the booking form. Every form works without JavaScript.
+/// Renders a session's page: its time and age range, places left, the
+/// booking rules, and the booking form. Every form works without JavaScript.
 #[component]
 pub fn SessionPage() -> impl IntoView {
     let params = use_params_map();
@@ -312,7 +312,7 @@ fn form_key() -> String {
     }
 }
 
-/// One booking with its check-in code, calendar file and cancel button.
+/// Renders one booking with its check-in code, calendar file and cancel button.
 #[component]
 pub fn BookingItem(booking: BookingView, cancel: ServerAction<CancelBooking>) -> impl IntoView {
     let i18n = use_i18n();
@@ -346,7 +346,7 @@ pub fn BookingItem(booking: BookingView, cancel: ServerAction<CancelBooking>) ->
     }
 }
 
-/// One waitlist entry: its position, or the offer with its deadline.
+/// Renders one waitlist entry: its position, or the offer with its deadline.
 #[component]
 pub fn WaitlistItem(
     entry: WaitlistView,

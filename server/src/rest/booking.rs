@@ -72,7 +72,7 @@ pub async fn create_session(
 pub struct BookBody {
     /// One to four children of the family, or children the caller cares for.
     pub child_ids: Vec<i64>,
-    /// Join the waitlist when the session is full instead of answering 409.
+    /// Join the waitlist when the session is full instead of returning 409.
     #[serde(default)]
     pub join_waitlist: bool,
 }
@@ -80,7 +80,7 @@ pub struct BookBody {
 /// Books places, or joins the waitlist or the fair-release draw.
 ///
 /// Send an `Idempotency-Key` header (1 to 64 visible ASCII characters) to
-/// make a retried request return the first answer instead of booking again.
+/// make a retried request return the first outcome instead of booking again.
 #[utoipa::path(
     post,
     path = "/api/v1/sessions/{id}/bookings",
@@ -212,11 +212,11 @@ pub async fn cancel(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StaffCancelBody {
-    /// 1 to 200 characters; the family sees it.
+    /// 1 to 200 characters, shown to the family.
     pub reason: String,
 }
 
-/// Cancels a booking as the room's staff; the family is told the reason.
+/// Cancels a booking as the room's staff and sends the family the reason.
 #[utoipa::path(
     post,
     path = "/api/v1/staff/bookings/{id}/cancel",
@@ -262,7 +262,7 @@ pub async fn cancel_by_staff(
         (status = 400, description = "The id is not a number", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such entry of yours", body = ErrorBody),
-        (status = 409, description = "The offer has expired or was answered", body = ErrorBody),
+        (status = 409, description = "The offer has expired or was already accepted or declined", body = ErrorBody),
     ),
 )]
 pub async fn accept_offer(

@@ -409,7 +409,7 @@ async fn waitlist_timeline(backend: Backend) {
     let (taken, confirmed, offered) = assert_counts(db, session).await;
     assert_eq!((taken, confirmed, offered), (1, 1, 0));
 
-    // The inbox tells C the offer expired and D it was booked.
+    // C's inbox has the expired offer, and D's the booking.
     let c_kinds = inbox_kinds(db, c.guardian).await;
     assert_eq!(c_kinds, vec!["offer_received", "offer_expired"]);
     let d_kinds = inbox_kinds(db, d.guardian).await;
@@ -524,7 +524,7 @@ async fn nanjing_time_rules(backend: Backend) {
 
     // Ages count on the session's date in Nanjing. A child born on
     // 15 September is 5 months old at 23:00 on 14 March, and 6 months old
-    // (the minimum) at 00:30 on 15 March, though UTC says the 14th.
+    // (the minimum) at 00:30 on 15 March, though it is still the 14th in UTC.
     let six = family_with_child(db, 400, "2026-09-14").await;
     let turning = family_with_child(db, 401, "2026-09-15").await;
     let now = starts - Duration::days(3);

@@ -175,7 +175,7 @@ async fn rush_on_two_servers(backend: Backend) {
     assert_eq!(results.get("booked"), Some(&20), "{results:?}");
     assert_eq!(results.get("waitlisted"), Some(&100), "{results:?}");
 
-    // A retry with the same key gets the first answer and books nothing.
+    // A retry with the same key returns the first outcome and books nothing.
     let retried = first
         .client
         .post(second.url(&format!("/api/v1/sessions/{session}/bookings")))
@@ -291,7 +291,7 @@ async fn rush_on_two_servers(backend: Backend) {
         StatusCode::NOT_FOUND
     );
 
-    // The inbox tells the family about the offer and the booking.
+    // The family's inbox has the offer and the booking.
     let inbox: Value = get(&second, &head, "/api/v1/notifications")
         .await
         .json()

@@ -3,10 +3,13 @@
 use sea_orm::DatabaseConnection;
 
 use crate::domain::booking::BookingRules;
+use crate::domain::places::FirstPageCache;
 
 /// State available to every request handler. Cloning is cheap because the pool is shared.
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: DatabaseConnection,
     pub booking: BookingRules,
+    /// The home page's list of places, shared by the requests of this process.
+    pub first_page: FirstPageCache,
 }

@@ -6,6 +6,12 @@ use server::cli::{Cli, Command};
 use server::config::Config;
 use server::startup::Application;
 
+// Rendering a page allocates many small strings from several threads at
+// once; mimalloc's per-thread heaps serve that with less contention and
+// fragmentation than the system allocator (see docs/BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -84,6 +84,7 @@ pub async fn prepare_database(config: &Config) -> anyhow::Result<AppState> {
     Ok(AppState {
         db,
         booking: config.booking.clone(),
+        first_page: app::domain::places::FirstPageCache::default(),
     })
 }
 
@@ -174,6 +175,10 @@ pub fn router(config: &Config, app_state: AppState, auth: Auth) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             auth,
             crate::auth::csrf::check_origin,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            crate::page_cache::PageCache::default(),
+            crate::page_cache::serve_cached_page,
         ))
         .layer(middleware)
 }

@@ -80,13 +80,11 @@ pub(crate) mod support {
 #[cfg(feature = "ssr")]
 pub use support::{set_status, viewer};
 
-/// Lists the first page of places.
+/// Lists the first page of places, as the home page shows it.
 #[server(prefix = "/sfn", endpoint = "list_places")]
 pub async fn list_places() -> Result<Page<PlaceSummary>, AppError> {
-    use crate::domain::places::{self, PlaceListQuery};
-
     let state = support::state()?;
-    support::with_status(places::list_places(&state.db, PlaceListQuery::default()).await)
+    support::with_status(state.first_page.get(&state.db).await)
 }
 
 /// Loads one place with its upcoming sessions.

@@ -1,5 +1,8 @@
 //! Reading places and their upcoming sessions.
 
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -80,6 +83,60 @@ pub async fn list_places(
         limit: query.limit,
         offset: query.offset,
     })
+}
+
+/// How long the home page may show a list of places read earlier.
+pub const FIRST_PAGE_TTL: Duration = Duration::from_secs(1);
+
+/// The first page of places, the same for every visitor of the home page,
+/// kept for a short time so a busy home page reads the database about once
+/// per interval instead of on every request. The list holds names and
+/// addresses, which change rarely, and no places-left figures. Each server
+/// process keeps its own copy, so a change shows everywhere within the
+/// interval.
+#[derive(Debug, Clone)]
+pub struct FirstPageCache {
+    ttl: Duration,
+    page: Arc<Mutex<Option<ReadPage>>>,
+}
+
+/// A first page of places and when it was read.
+type ReadPage = (Instant, Page<PlaceSummary>);
+
+impl Default for FirstPageCache {
+    fn default() -> Self {
+        Self::new(FIRST_PAGE_TTL)
+    }
+}
+
+impl FirstPageCache {
+    /// A cache whose copy is used for `ttl` after it was read.
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            page: Arc::default(),
+        }
+    }
+
+    /// Returns the first page of places, read again once the copy is older
+    /// than the interval. Errors are not kept: the next request retries.
+    pub async fn get(&self, db: &impl ConnectionTrait) -> Result<Page<PlaceSummary>, AppError> {
+        if let Some((read_at, page)) = self.slot().as_ref()
+            && read_at.elapsed() < self.ttl
+        {
+            return Ok(page.clone());
+        }
+        let read_at = Instant::now();
+        let page = list_places(db, PlaceListQuery::default()).await?;
+        *self.slot() = Some((read_at, page.clone()));
+        Ok(page)
+    }
+
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<ReadPage>> {
+        // The value is replaced whole, so a panic elsewhere cannot leave it
+        // half-written.
+        self.page.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// Loads one place with the sessions that have not ended by `now`.

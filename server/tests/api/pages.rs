@@ -21,6 +21,67 @@ async fn home_page_is_chinese_by_default(backend: Backend) {
 on_both_backends!(home_page_is_chinese_by_default);
 
 #[tokio::test]
+async fn signed_out_home_page_kept_briefly() {
+    use app::entity::place;
+    use sea_orm::{ActiveModelTrait, Set};
+
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let first = app.get("/").await;
+    let first_id = first.headers()["x-request-id"].clone();
+    assert!(
+        first
+            .text()
+            .await
+            .expect("body")
+            .contains("家门口的托育服务")
+    );
+
+    let now = chrono::Utc::now();
+    place::ActiveModel {
+        kind: Set("community_room".into()),
+        name: Set("刚刚新增的亲子室".into()),
+        address: Set("南京市测试路3号".into()),
+        latitude: Set(32.05),
+        longitude: Set(118.78),
+        source_crs: Set("wgs84".into()),
+        source_latitude: Set(32.05),
+        source_longitude: Set(118.78),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .expect("place is inserted");
+
+    let copy = app.get("/").await;
+    assert_ne!(
+        copy.headers()["x-request-id"],
+        first_id,
+        "each answer has its own request id"
+    );
+    assert!(
+        !copy
+            .text()
+            .await
+            .expect("body")
+            .contains("刚刚新增的亲子室"),
+        "within the second the rendered copy is served"
+    );
+    let longest = server::page_cache::PAGE_TTL.max(app::domain::places::FIRST_PAGE_TTL);
+    tokio::time::sleep(longest + std::time::Duration::from_millis(100)).await;
+    assert!(
+        app.get("/")
+            .await
+            .text()
+            .await
+            .expect("body")
+            .contains("刚刚新增的亲子室"),
+        "after the second the page is rendered again"
+    );
+}
+
+#[tokio::test]
 async fn hydration_script_loads_the_built_wasm() {
     let app = TestApp::spawn(Backend::Sqlite).await;
 

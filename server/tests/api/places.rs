@@ -1,5 +1,7 @@
 //! `/api/v1/places` and the OpenAPI document.
 
+use std::time::Duration;
+
 use crate::helpers::{Backend, TestApp};
 use crate::on_both_backends;
 
@@ -32,6 +34,48 @@ async fn places_are_listed_by_name_with_paging(backend: Backend) {
     assert_eq!(names, sorted, "ordered by name");
 }
 on_both_backends!(places_are_listed_by_name_with_paging);
+
+async fn first_page_cache_expires(backend: Backend) {
+    use app::domain::places::FirstPageCache;
+    use app::entity::place;
+    use sea_orm::{ActiveModelTrait, Set};
+
+    let app = TestApp::spawn(backend).await;
+    let kept = FirstPageCache::new(Duration::from_secs(3600));
+    let fresh = FirstPageCache::new(Duration::ZERO);
+    let before = kept.get(&app.db).await.expect("first read").total;
+    assert_eq!(fresh.get(&app.db).await.expect("read").total, before);
+
+    let now = chrono::Utc::now();
+    place::ActiveModel {
+        kind: Set("community_room".into()),
+        name: Set("缓存测试亲子室".into()),
+        address: Set("南京市测试路2号".into()),
+        latitude: Set(32.05),
+        longitude: Set(118.78),
+        source_crs: Set("wgs84".into()),
+        source_latitude: Set(32.05),
+        source_longitude: Set(118.78),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .expect("place is inserted");
+
+    assert_eq!(
+        kept.get(&app.db).await.expect("cached read").total,
+        before,
+        "within the interval the copy is used"
+    );
+    assert_eq!(
+        fresh.get(&app.db).await.expect("read").total,
+        before + 1,
+        "after the interval the list is read again"
+    );
+}
+on_both_backends!(first_page_cache_expires);
 
 async fn place_detail_has_sessions_in_utc(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -393,6 +393,8 @@ pub struct SessionDetail {
     pub release_mode: ReleaseMode,
     /// Length of the fair-release draw window after opening, in minutes.
     pub release_window_minutes: u32,
+    /// Whether the draw serves children in priority groups first.
+    pub draw_by_priority: bool,
     /// Children waiting for a place.
     pub waiting: u32,
     /// When the places-left figure last changed.
@@ -653,6 +655,9 @@ pub struct NewSession {
     /// Minutes of the fair-release window, 1 to 120; 10 when absent.
     #[serde(default)]
     pub release_window_minutes: Option<u32>,
+    /// Draw children in priority groups first; needs `fair_release`.
+    #[serde(default)]
+    pub draw_by_priority: bool,
 }
 
 fn first_come() -> ReleaseMode {
@@ -769,8 +774,67 @@ pub struct ChildView {
     pub age_months: u32,
     /// Allergies and needs; sensitive.
     pub care_notes: Option<String>,
+    /// Priority groups the child is in; shown to the guardian only.
+    #[serde(default)]
+    pub priority_groups: Vec<PriorityGroupName>,
     #[serde(flatten)]
     pub relation: ChildRelation,
+}
+
+/// The name of a priority group in both languages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PriorityGroupName {
+    pub zh: String,
+    pub en: String,
+}
+
+/// A priority group as administrators see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PriorityGroupView {
+    pub id: i64,
+    pub code: String,
+    pub name: PriorityGroupName,
+    /// 1 is drawn first.
+    pub rank: u32,
+    /// Children in the group.
+    pub members: u32,
+}
+
+/// A new priority group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NewPriorityGroup {
+    /// 1 to 32 lowercase letters, digits or underscores, for example `left_behind`.
+    pub code: String,
+    /// 1 to 50 characters.
+    pub name_zh: String,
+    /// 1 to 80 characters.
+    pub name_en: String,
+    /// 1 to 9; 1 is drawn first.
+    pub rank: u32,
+}
+
+/// The child to put in a group, as its family's papers name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PriorityGrant {
+    /// The guardian's mobile number as registered with the city portal.
+    pub guardian_mobile: String,
+    /// The child's name as the family entered it.
+    pub child_name: String,
+}
+
+/// A child in a priority group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PriorityMember {
+    pub child_id: i64,
+    pub child_name: String,
+    pub granted_at: DateTime<Utc>,
 }
 
 /// A carer who may act for some of the family's children.

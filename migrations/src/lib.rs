@@ -10,6 +10,7 @@ mod m20261204_000004_families;
 mod m20261204_000005_app_tokens;
 mod m20261205_000001_place_details;
 mod m20261205_000002_bookings;
+mod m20261205_000003_priority_groups;
 
 /// Runs Ningyu's migrations in order.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000005_app_tokens::Migration),
             Box::new(m20261205_000001_place_details::Migration),
             Box::new(m20261205_000002_bookings::Migration),
+            Box::new(m20261205_000003_priority_groups::Migration),
         ]
     }
 }

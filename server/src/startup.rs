@@ -103,7 +103,7 @@ pub fn router(config: &Config, app_state: AppState, auth: Auth) -> Router {
         auth: auth.clone(),
     };
 
-    let routes = generate_route_list(app::App);
+    let routes = route_list();
     let context = {
         let app_state = app_state.clone();
         move || provide_context(app_state.clone())
@@ -181,6 +181,19 @@ pub fn router(config: &Config, app_state: AppState, auth: Auth) -> Router {
             crate::page_cache::serve_cached_page,
         ))
         .layer(middleware)
+}
+
+/// Returns the page routes, listed once per process.
+///
+/// Listing the routes renders the app with resource loading switched off
+/// through a flag that leptos_server keeps for the whole process, so a page
+/// whose resource first runs while another thread lists routes waits
+/// forever (leptos issue 4773). Listing once, before any router exists,
+/// keeps several servers in one process (the tests) from meeting that.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
 }
 
 /// A bound server, ready to run. Tests build one on port 0.
@@ -316,7 +329,9 @@ async fn housekeeping(db: sea_orm::DatabaseConnection) {
 async fn booking_jobs(state: AppState, interval: Duration) {
     use app::domain::{booking, inbox};
 
-    let mut ticker = tokio::time::interval(interval);
+    // The first run comes one interval after start, so a test that runs
+    // the jobs itself at chosen instants is not overtaken by the server.
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;

@@ -35,6 +35,7 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::audit::{self, AuditEntry};
 use crate::domain::family::{self, ChildAccess, age_in_months};
+use crate::domain::priority;
 use crate::entity::{
     booking, booking_request, care_session, child, delegation, family as family_entity,
     notification, place, waitlist_entry,
@@ -1354,22 +1355,28 @@ pub async fn run_due_draws(
     Ok(drawn)
 }
 
-/// Returns the draw order of `entries` (id and priority group) for `seed`:
-/// by priority group, then by the SHA-256 of the seed and the entry id,
-/// both as 8-byte little-endian integers. Anyone with the seed and the
-/// entry ids can compute it again.
+/// Returns the draw order of `entries` (id and priority group rank) for
+/// `seed`: members of a group first, by rank (1 first), then everyone else
+/// ([`priority::NO_GROUP`]), each part ordered by the SHA-256 of the seed
+/// and the entry id, both as 8-byte little-endian integers. Anyone with the
+/// seed, the entry ids and their ranks can compute it again.
 pub fn draw_order(seed: i64, entries: &[(i64, i32)]) -> Vec<i64> {
-    let mut keyed: Vec<(i32, [u8; 32], i64)> = entries
+    let mut keyed: Vec<(bool, i32, [u8; 32], i64)> = entries
         .iter()
-        .map(|&(id, priority)| {
+        .map(|&(id, rank)| {
             let mut hasher = Sha256::new();
             hasher.update(seed.to_le_bytes());
             hasher.update(id.to_le_bytes());
-            (priority, hasher.finalize().into(), id)
+            (
+                rank == priority::NO_GROUP,
+                rank,
+                hasher.finalize().into(),
+                id,
+            )
         })
         .collect();
     keyed.sort();
-    keyed.into_iter().map(|(_, _, id)| id).collect()
+    keyed.into_iter().map(|(_, _, _, id)| id).collect()
 }
 
 /// Draws the fair-release requests: ranks them with a fresh seed, gives the
@@ -1389,8 +1396,23 @@ async fn run_draw(
         .all(txn)
         .await
         .map_err(AppError::from_db)?;
-    let keys: Vec<(i64, i32)> = entries.iter().map(|e| (e.id, e.priority)).collect();
+    // Ranks are read at the draw, so a group granted or revoked while the
+    // window was open counts, and stored with the entry for the record.
+    let ranks = if session.draw_by_priority {
+        let child_ids: Vec<i64> = entries.iter().map(|entry| entry.child_id).collect();
+        priority::ranks(txn, &child_ids).await?
+    } else {
+        HashMap::new()
+    };
+    let rank_of = |entry: &waitlist_entry::Model| {
+        ranks
+            .get(&entry.child_id)
+            .copied()
+            .unwrap_or(priority::NO_GROUP)
+    };
+    let keys: Vec<(i64, i32)> = entries.iter().map(|e| (e.id, rank_of(e))).collect();
     let order = draw_order(seed, &keys);
+    let rank_by_id: HashMap<i64, i32> = keys.iter().copied().collect();
     let by_id: HashMap<i64, waitlist_entry::Model> =
         entries.into_iter().map(|entry| (entry.id, entry)).collect();
     for (rank, id) in order.iter().enumerate() {
@@ -1398,6 +1420,10 @@ async fn run_draw(
             .col_expr(
                 waitlist_entry::Column::DrawRank,
                 Expr::value(i32::try_from(rank + 1).unwrap_or(i32::MAX)),
+            )
+            .col_expr(
+                waitlist_entry::Column::Priority,
+                Expr::value(rank_by_id.get(id).copied().unwrap_or(priority::NO_GROUP)),
             )
             .filter(waitlist_entry::Column::Id.eq(*id))
             .exec(txn)
@@ -1727,6 +1753,7 @@ pub async fn session_detail(
         guardian_attends: row.guardian_attends,
         release_mode,
         release_window_minutes: u32::try_from(row.release_window_minutes).unwrap_or(0),
+        draw_by_priority: row.draw_by_priority,
         waiting: u32::try_from(waiting).unwrap_or(u32::MAX),
         updated_at: row.updated_at,
         session: crate::domain::places::summarise_session(row)?,
@@ -1951,6 +1978,12 @@ pub async fn create_session(
             "a fair release needs an opening time and a window of 1 to 120 minutes",
         ));
     }
+    if input.draw_by_priority && input.release_mode != ReleaseMode::FairRelease {
+        return Err(AppError::invalid(
+            "draw_by_priority",
+            "priority groups apply only to a fair release",
+        ));
+    }
     let count = |value: u32| i32::try_from(value).map_err(|_| AppError::Internal);
     let row = care_session::ActiveModel {
         place_id: Set(place_id),
@@ -1974,6 +2007,7 @@ pub async fn create_session(
         release_window_minutes: Set(count(window)?),
         drawn_at: Set(None),
         draw_seed: Set(None),
+        draw_by_priority: Set(input.draw_by_priority),
         ..Default::default()
     }
     .insert(db)
@@ -2257,13 +2291,17 @@ mod tests {
         sorted.sort_unstable();
         assert_eq!(sorted, (1..=50).collect::<Vec<_>>());
 
-        let grouped = [(1, 1), (2, 0), (3, 1), (4, 0)];
+        let grouped = [(1, 2), (2, 0), (3, 1), (4, 0), (5, 2), (6, 1)];
         let order = draw_order(7, &grouped);
         let groups: Vec<i32> = order
             .iter()
             .map(|id| grouped.iter().find(|e| e.0 == *id).map_or(-1, |e| e.1))
             .collect();
-        assert_eq!(groups, vec![0, 0, 1, 1]);
+        assert_eq!(
+            groups,
+            vec![1, 1, 2, 2, 0, 0],
+            "groups by rank, then the rest"
+        );
     }
 
     #[test]

@@ -20,8 +20,8 @@ use crate::domain::audit::{self, AuditEntry};
 use crate::domain::booking::{self, BookingRules};
 use crate::domain::secrets::sha256_hex;
 use crate::entity::{
-    account, audit_log, child, child_consent, delegation, family, invitation, role_grant,
-    web_session,
+    account, audit_log, child, child_consent, child_priority, delegation, family, invitation,
+    priority_group, role_grant, web_session,
 };
 use crate::error::AppError;
 use crate::model::{
@@ -361,13 +361,25 @@ pub async fn get_child(
         .await
         .map_err(AppError::from_db)?
         .ok_or(AppError::NotFound)?;
-    let relation = match access {
-        ChildAccess::Guardian { .. } => ChildRelation::Guardian,
-        ChildAccess::Carer { guardian, .. } => ChildRelation::Carer {
-            guardian_name: display_name(db, guardian).await?,
-        },
+    let (relation, priority_groups) = match access {
+        ChildAccess::Guardian { .. } => {
+            let mut groups = crate::domain::priority::groups_of(db, &[child_id]).await?;
+            (
+                ChildRelation::Guardian,
+                groups.remove(&child_id).unwrap_or_default(),
+            )
+        }
+        ChildAccess::Carer { guardian, .. } => (
+            ChildRelation::Carer {
+                guardian_name: display_name(db, guardian).await?,
+            },
+            Vec::new(),
+        ),
     };
-    Ok(child_view(row, local_date(now), relation))
+    Ok(ChildView {
+        priority_groups,
+        ..child_view(row, local_date(now), relation)
+    })
 }
 
 /// Returns what the family page shows to `account_id`.
@@ -391,9 +403,17 @@ pub async fn overview(
             .iter()
             .map(|child| (child.id, child.display_name.clone()))
             .collect();
+        let ids: Vec<i64> = children.iter().map(|child| child.id).collect();
+        let mut groups = crate::domain::priority::groups_of(db, &ids).await?;
         overview.children = children
             .into_iter()
-            .map(|row| child_view(row, today, ChildRelation::Guardian))
+            .map(|row| {
+                let child_groups = groups.remove(&row.id).unwrap_or_default();
+                ChildView {
+                    priority_groups: child_groups,
+                    ..child_view(row, today, ChildRelation::Guardian)
+                }
+            })
             .collect();
 
         let delegations = delegation::Entity::find()
@@ -473,6 +493,7 @@ fn child_view(row: child::Model, today: NaiveDate, relation: ChildRelation) -> C
         display_name: row.display_name,
         birth_date: row.birth_date,
         care_notes: row.care_notes,
+        priority_groups: Vec::new(),
         relation,
     }
 }
@@ -778,6 +799,12 @@ pub async fn export(
         .all(db)
         .await
         .map_err(AppError::from_db)?;
+    let memberships = child_priority::Entity::find()
+        .filter(child_priority::Column::ChildId.is_in(children.iter().map(|child| child.id)))
+        .find_also_related(priority_group::Entity)
+        .all(db)
+        .await
+        .map_err(AppError::from_db)?;
     let audit_entries = audit_log::Entity::find()
         .filter(
             audit_log::Column::ActorAccountId
@@ -817,6 +844,14 @@ pub async fn export(
             "display_name": child.display_name,
             "birth_date": child.birth_date,
             "care_notes": child.care_notes,
+            "priority_groups": memberships.iter()
+                .filter(|(membership, _)| membership.child_id == child.id)
+                .map(|(membership, group)| json!({
+                    "name_zh": group.as_ref().map(|group| &group.name_zh),
+                    "name_en": group.as_ref().map(|group| &group.name_en),
+                    "granted_at": membership.granted_at,
+                }))
+                .collect::<Vec<_>>(),
             "created_at": child.created_at,
             "updated_at": child.updated_at,
         })).collect::<Vec<_>>(),

@@ -14,5 +14,6 @@ pub mod import;
 pub mod inbox;
 pub mod nearby;
 pub mod places;
+pub mod priority;
 pub mod secrets;
 pub mod sessions;

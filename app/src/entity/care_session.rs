@@ -26,6 +26,7 @@ pub struct Model {
     pub release_window_minutes: i32,
     pub drawn_at: Option<DateTimeUtc>,
     pub draw_seed: Option<i64>,
+    pub draw_by_priority: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

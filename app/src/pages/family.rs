@@ -8,7 +8,7 @@ use crate::api::family::{
 };
 use crate::components::{ActionError, ErrorNotice};
 use crate::error::AppError;
-use crate::i18n::{t, t_string, use_i18n};
+use crate::i18n::{Locale, t, t_string, use_i18n};
 use crate::model::{CHILD_NOTICE_VERSION, CarerView, ChildRelation, ChildView, FamilyOverview};
 
 /// Renders the family page: children, carers and the family's data. Every
@@ -212,6 +212,19 @@ fn ChildItem(child: ChildView, withdraw: ServerAction<WithdrawChildConsent>) -> 
     };
     let age = t_string!(i18n, family_age_months, months = child.age_months).to_string();
     let born = t_string!(i18n, family_born, date = child.birth_date.to_string()).to_string();
+    let groups = child
+        .priority_groups
+        .iter()
+        .map(|name| match i18n.get_locale() {
+            Locale::en => name.en.clone(),
+            Locale::zh_CN => name.zh.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(if i18n.get_locale() == Locale::en {
+            ", "
+        } else {
+            "、"
+        });
     view! {
         <li class="child">
             <p class="child-name">{child.display_name.clone()}</p>
@@ -219,6 +232,9 @@ fn ChildItem(child: ChildView, withdraw: ServerAction<WithdrawChildConsent>) -> 
             {guardian_line.map(|line| view! { <p class="muted">{line}</p> })}
             {child.care_notes.clone().map(|notes| view! {
                 <p><strong>{t!(i18n, family_care_notes)} "："</strong>{notes}</p>
+            })}
+            {(!groups.is_empty()).then(|| view! {
+                <p><strong>{t!(i18n, family_priority_groups)} "："</strong>{groups.clone()}</p>
             })}
             <Show when=move || is_guardian>
                 <ActionForm action=withdraw attr:class="inline-form">

@@ -117,6 +117,7 @@ fn SessionView(
     let cancel_until = local(detail.cancel_until);
     let fair = detail.release_mode == ReleaseMode::FairRelease;
     let window = detail.release_window_minutes;
+    let by_priority = detail.draw_by_priority;
     let waiting = detail.waiting;
     let return_to = format!("/auth/login?return_to=/sessions/{session_id}");
     let has_mine = !mine.upcoming.is_empty() || !mine.waitlist.is_empty();
@@ -173,6 +174,9 @@ fn SessionView(
                     t_string!(i18n, session_first_come).to_string()
                 }}
             </p>
+            <Show when=move || fair && by_priority>
+                <p class="notice">{t!(i18n, session_priority_draw)}</p>
+            </Show>
 
             <ActionError action=cancel />
             <ActionError action=accept />

@@ -8,6 +8,7 @@ mod extract;
 mod family;
 mod nearby;
 mod places;
+mod priority;
 
 use axum::Router;
 use axum::routing::get;
@@ -56,6 +57,11 @@ use crate::startup::ServerState;
         booking::feed_address,
         booking::roster,
         booking::check_in,
+        priority::list_groups,
+        priority::create_group,
+        priority::members,
+        priority::grant,
+        priority::revoke,
     ),
     components(schemas(error::ErrorBody)),
     modifiers(&BearerAuth),
@@ -64,6 +70,7 @@ use crate::startup::ServerState;
         (name = "auth", description = "Tokens for the mobile apps"),
         (name = "family", description = "The signed-in person, their children and carers"),
         (name = "booking", description = "Sessions, bookings, the waitlist, notifications and calendars"),
+        (name = "admin", description = "City administration: priority groups for fair-release draws"),
     ),
 )]
 pub struct ApiDoc;
@@ -145,6 +152,18 @@ pub fn router(limits: &crate::auth::rate_limit::Limits) -> Router<ServerState> {
         )
         .route("/calendar", get(booking::feed_address))
         .route("/staff/sessions/{id}/roster", get(booking::roster))
+        .route(
+            "/admin/priority-groups",
+            get(priority::list_groups).post(priority::create_group),
+        )
+        .route(
+            "/admin/priority-groups/{id}/members",
+            get(priority::members).post(priority::grant),
+        )
+        .route(
+            "/admin/priority-groups/{id}/members/{child_id}",
+            axum::routing::delete(priority::revoke),
+        )
         .route(
             "/staff/sessions/{id}/check-in",
             axum::routing::post(booking::check_in),

@@ -64,6 +64,7 @@ async fn families(db: &DatabaseConnection, count: usize, from: usize) -> Vec<Fam
 }
 
 /// The parts of a session a test chooses.
+#[derive(Debug, Clone, Copy)]
 struct SessionSpec {
     starts_at: DateTime<Utc>,
     hours: i64,
@@ -875,6 +876,139 @@ async fn fair_release_draw(backend: Backend) {
     assert_eq!(winners, 2);
 }
 on_both_backends!(fair_release_draw);
+
+async fn draw_serves_priority_groups_first(backend: Backend) {
+    use app::domain::priority;
+    use app::model::{NewPriorityGroup, PriorityGrant, Role, Viewer};
+    use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
+
+    let app = TestApp::spawn(backend).await;
+    let db = &app.db;
+    let rules = BookingRules::default();
+    let admin = Viewer {
+        account_id: 0,
+        display_name: "市管理员".into(),
+        roles: vec![Role::CityAdmin],
+    };
+    let group = |code: &str, rank: u32| NewPriorityGroup {
+        code: code.into(),
+        name_zh: format!("{code}组"),
+        name_en: code.into(),
+        rank,
+    };
+    let special = priority::create_group(db, &admin, &group("special_needs", 1), Utc::now())
+        .await
+        .expect("group");
+    let left_behind = priority::create_group(db, &admin, &group("left_behind", 2), Utc::now())
+        .await
+        .expect("group");
+
+    let place_id = a_place(db).await;
+    let opens = Utc::now() + Duration::hours(1);
+    let mut spec = SessionSpec::new(opens + Duration::days(3), 3);
+    spec.opens_at = Some(opens);
+    spec.fair_release = true;
+    let by_priority = a_session(db, place_id, spec).await;
+    let plain = a_session(db, place_id, spec).await;
+    care_session::Entity::update_many()
+        .col_expr(care_session::Column::DrawByPriority, Expr::value(true))
+        .filter(care_session::Column::Id.eq(by_priority))
+        .exec(db)
+        .await
+        .expect("session set to draw by priority");
+
+    // Eight families; the last two are in the rank-2 group and the
+    // fourth in the rank-1 group. Full-width digits are accepted.
+    let people = families(db, 8, 900).await;
+    for (n, group_id) in [
+        (907, left_behind.id),
+        (906, left_behind.id),
+        (903, special.id),
+    ] {
+        let full_width: String = format!("1990000{n:04}")
+            .chars()
+            .map(|digit| char::from_u32(u32::from(digit) - 0x30 + 0xFF10).unwrap_or(digit))
+            .collect();
+        priority::grant(
+            db,
+            &admin,
+            group_id,
+            &PriorityGrant {
+                guardian_mobile: full_width,
+                child_name: format!("孩子{n}"),
+            },
+            Utc::now(),
+        )
+        .await
+        .expect("child put in the group");
+    }
+    for session in [by_priority, plain] {
+        for family in &people {
+            let outcome = booking::book(
+                db,
+                &rules,
+                family.guardian,
+                &request(session, family.child, false),
+                opens + Duration::minutes(1),
+            )
+            .await
+            .expect("enters the draw");
+            assert!(matches!(outcome, BookOutcome::InDraw { .. }), "{outcome:?}");
+        }
+    }
+    let closed = opens + Duration::minutes(10);
+    assert_eq!(
+        booking::run_due_draws(db, &rules, closed)
+            .await
+            .expect("runs"),
+        2
+    );
+
+    let record = booking::draw_record(db, by_priority).await.expect("record");
+    let ranks: Vec<i32> = record.entries.iter().map(|entry| entry.priority).collect();
+    assert_eq!(ranks, vec![1, 2, 2, 0, 0, 0, 0, 0], "groups first, by rank");
+    let entries: Vec<(i64, i32)> = record
+        .entries
+        .iter()
+        .map(|entry| (entry.entry_id, entry.priority))
+        .collect();
+    let order: Vec<i64> = record.entries.iter().map(|entry| entry.entry_id).collect();
+    assert_eq!(
+        booking::draw_order(record.seed, &entries),
+        order,
+        "recomputable"
+    );
+
+    let winners: Vec<i64> = {
+        let mut winners = Vec::new();
+        for family in &people {
+            let mine = booking::my_bookings(db, family.guardian, closed)
+                .await
+                .expect("view");
+            if mine
+                .upcoming
+                .iter()
+                .any(|booking| booking.session_id == by_priority)
+            {
+                winners.push(family.child);
+            }
+        }
+        winners
+    };
+    let grouped = [people[3].child, people[6].child, people[7].child];
+    assert_eq!(winners.len(), 3);
+    assert!(
+        winners.iter().all(|child| grouped.contains(child)),
+        "the three places go to the group members"
+    );
+
+    let plain_record = booking::draw_record(db, plain).await.expect("record");
+    assert!(
+        plain_record.entries.iter().all(|entry| entry.priority == 0),
+        "a session without priority draws everyone alike"
+    );
+}
+on_both_backends!(draw_serves_priority_groups_first);
 
 mod interleavings {
     //! Random sequences of book, cancel, join, accept, decline and expire

@@ -87,6 +87,9 @@ impl TestApp {
         vars.insert("NINGYU_DEMO_DATA".into(), "true".into());
         vars.insert("NINGYU_DB_ACQUIRE_TIMEOUT_MS".into(), "5000".into());
         vars.insert("NINGYU_MAX_BODY_BYTES".into(), "65536".into());
+        // Tests run the booking jobs themselves at chosen instants, so the
+        // server's own runs must not come during a test.
+        vars.insert("NINGYU_JOB_INTERVAL_SECS".into(), "3600".into());
         vars.insert("NINGYU_SITE_ROOT".into(), site_root().display().to_string());
 
         let mut data_dir = None;

@@ -25,3 +25,4 @@ mod outage;
 mod pages;
 mod places;
 mod prefs;
+mod priority;

@@ -207,6 +207,108 @@ pub struct PlaceDetails {
     pub registration: Option<Disclosure<bool>>,
     /// Star rating (星级) from 1 to 5.
     pub star_rating: Option<Disclosure<u8>>,
+    /// Street (街道) or town name, for example 湖南路街道.
+    #[serde(default)]
+    pub street: Option<String>,
+    /// Childcare places (托位) offered.
+    #[serde(default)]
+    pub childcare_places: Option<u32>,
+}
+
+/// A place as an administrator creates or replaces it. Every field is
+/// written; an absent optional field clears what was stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PlaceInput {
+    pub kind: PlaceKind,
+    /// 1 to 200 characters.
+    pub name: String,
+    /// 1 to 500 characters.
+    pub address: String,
+    /// District name, for example 鼓楼区; one of the imported districts.
+    pub district: String,
+    /// Street or town name in that district.
+    #[serde(default)]
+    pub street: Option<String>,
+    /// Latitude in `crs`.
+    pub latitude: f64,
+    /// Longitude in `crs`.
+    pub longitude: f64,
+    /// Reference system of the point.
+    pub crs: crate::geo::Crs,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub contact: Option<String>,
+    #[serde(default)]
+    pub opening_hours: Option<String>,
+    #[serde(default)]
+    pub min_age_months: Option<u32>,
+    #[serde(default)]
+    pub max_age_months: Option<u32>,
+    #[serde(default)]
+    pub services: Vec<Service>,
+    #[serde(default)]
+    pub fee: Option<Fee>,
+    /// Childcare places (托位), at most 5000.
+    #[serde(default)]
+    pub childcare_places: Option<u32>,
+    #[serde(default)]
+    pub public_benefit: Option<Disclosure<bool>>,
+    #[serde(default)]
+    pub registration: Option<Disclosure<bool>>,
+    /// 1 to 5 stars.
+    #[serde(default)]
+    pub star_rating: Option<Disclosure<u8>>,
+}
+
+/// The city's target: more than 4.5 childcare places per 1,000 residents.
+pub const PLACES_PER_1000_TARGET: f64 = 4.5;
+
+/// Coverage of childcare in the districts and streets an administrator sees.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CoverageReport {
+    pub districts: Vec<DistrictCoverage>,
+    pub streets: Vec<StreetCoverage>,
+    /// Public-benefit places in these districts with no street recorded;
+    /// they count for their district but for no street.
+    pub public_benefit_without_street: u32,
+}
+
+/// Childcare places in one district against its population.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DistrictCoverage {
+    pub code: String,
+    pub name: String,
+    /// Residents, from the statistics bureau; absent when not imported.
+    pub population: Option<u32>,
+    /// Childcare places (托位) recorded for the district's places.
+    pub childcare_places: u32,
+    /// Places in the district without a childcare places figure.
+    pub places_without_figure: u32,
+    /// Childcare places per 1,000 residents.
+    pub per_1000: Option<f64>,
+    /// Whether `per_1000` is above [`PLACES_PER_1000_TARGET`].
+    pub meets_target: Option<bool>,
+    pub streets: u32,
+    /// Streets without a public-benefit provider.
+    pub streets_without_public_benefit: u32,
+}
+
+/// Public-benefit provision in one street.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct StreetCoverage {
+    pub code: String,
+    pub name: String,
+    pub district: String,
+    /// Places disclosed as public-benefit (普惠).
+    pub public_benefit_providers: u32,
+    /// Their childcare places (托位).
+    pub public_benefit_places: u32,
 }
 
 /// A session as shown on a place page.

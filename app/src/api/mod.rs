@@ -146,6 +146,14 @@ pub async fn audit_log() -> Result<Vec<crate::model::AuditEntryView>, AppError> 
     support::with_status(crate::domain::audit::for_admin(&state.db, &viewer, 200).await)
 }
 
+/// Returns the coverage of childcare in the districts the viewer administers.
+#[server(prefix = "/sfn", endpoint = "coverage_report")]
+pub async fn coverage_report() -> Result<crate::model::CoverageReport, AppError> {
+    let viewer = support::with_status(support::require_viewer())?;
+    let state = support::state()?;
+    support::with_status(crate::domain::place_admin::coverage(&state.db, &viewer).await)
+}
+
 /// Returns the signed-in person's contact mobile number.
 #[server(prefix = "/sfn", endpoint = "contact_mobile")]
 pub async fn contact_mobile() -> Result<Option<String>, AppError> {

@@ -32,7 +32,7 @@ const MAX_NAME_CHARS: usize = 200;
 const MAX_ADDRESS_CHARS: usize = 500;
 
 /// What an import did, or in a dry run would do.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
     pub inserted: u64,
     pub updated: u64,
@@ -43,7 +43,7 @@ pub struct ImportReport {
 }
 
 /// A problem with one row; `line` counts the header as line 1.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RowProblem {
     pub line: u64,
     pub reason: String,

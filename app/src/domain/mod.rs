@@ -13,6 +13,7 @@ pub mod family;
 pub mod import;
 pub mod inbox;
 pub mod nearby;
+pub mod place_admin;
 pub mod places;
 pub mod priority;
 pub mod secrets;

@@ -203,6 +203,10 @@ pub(crate) fn place_details(row: &place::Model) -> PlaceDetails {
             &row.star_rating_source,
             row.star_rating_date,
         ),
+        street: row.street.clone(),
+        childcare_places: row
+            .childcare_places
+            .and_then(|places| u32::try_from(places).ok()),
     }
 }
 

@@ -47,6 +47,8 @@ pub struct Model {
     pub star_rating: Option<i32>,
     pub star_rating_date: Option<Date>,
     pub star_rating_source: Option<String>,
+    /// Childcare places (托位) offered, as the district records them.
+    pub childcare_places: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -3,6 +3,7 @@
 mod account;
 mod audit;
 mod bookings;
+mod coverage;
 mod family;
 mod home;
 mod not_found;
@@ -15,6 +16,7 @@ mod sign_in;
 pub use account::AccountPage;
 pub use audit::AuditPage;
 pub use bookings::{BookingsPage, InboxPage};
+pub use coverage::CoveragePage;
 pub use family::{AcceptInvitationPage, FamilyPage, InvitationCreatedPage};
 pub use home::HomePage;
 pub use not_found::NotFoundPage;

@@ -1,6 +1,7 @@
 //! The REST API for the mobile apps, under `/api/v1`, with its OpenAPI
 //! document. Handlers are thin: they parse input and call `app::domain`.
 
+mod admin;
 mod auth;
 mod booking;
 mod error;
@@ -62,6 +63,10 @@ use crate::startup::ServerState;
         priority::members,
         priority::grant,
         priority::revoke,
+        admin::create_place,
+        admin::update_place,
+        admin::coverage,
+        admin::import_places,
     ),
     components(schemas(error::ErrorBody)),
     modifiers(&BearerAuth),
@@ -70,7 +75,7 @@ use crate::startup::ServerState;
         (name = "auth", description = "Tokens for the mobile apps"),
         (name = "family", description = "The signed-in person, their children and carers"),
         (name = "booking", description = "Sessions, bookings, the waitlist, notifications and calendars"),
-        (name = "admin", description = "City administration: priority groups for fair-release draws"),
+        (name = "admin", description = "Administration: places and their disclosures, coverage, imports, and priority groups for fair-release draws"),
     ),
 )]
 pub struct ApiDoc;
@@ -152,6 +157,16 @@ pub fn router(limits: &crate::auth::rate_limit::Limits) -> Router<ServerState> {
         )
         .route("/calendar", get(booking::feed_address))
         .route("/staff/sessions/{id}/roster", get(booking::roster))
+        .route("/admin/places", axum::routing::post(admin::create_place))
+        .route(
+            "/admin/places/{id}",
+            axum::routing::put(admin::update_place),
+        )
+        .route("/admin/coverage", get(admin::coverage))
+        .route(
+            "/admin/imports/places",
+            axum::routing::post(admin::import_places),
+        )
         .route(
             "/admin/priority-groups",
             get(priority::list_groups).post(priority::create_group),

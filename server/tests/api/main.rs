@@ -8,6 +8,7 @@
 //! Integration tests: the real server on a free port against a fresh
 //! SQLite file or a fresh PostgreSQL database, spoken to over HTTP.
 
+mod admin_places;
 mod app_tokens;
 mod auth;
 mod booking;

@@ -15,12 +15,12 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, TestApp};
 use crate::on_both_backends;
 
-struct Person {
-    account: i64,
-    cookie: String,
+pub(crate) struct Person {
+    pub(crate) account: i64,
+    pub(crate) cookie: String,
 }
 
-async fn person(app: &TestApp, subject: &str, mobile: Option<&str>) -> Person {
+pub(crate) async fn person(app: &TestApp, subject: &str, mobile: Option<&str>) -> Person {
     let account = accounts::sign_in(
         &app.db,
         &PortalIdentity {
@@ -42,7 +42,7 @@ async fn person(app: &TestApp, subject: &str, mobile: Option<&str>) -> Person {
     }
 }
 
-async fn send(
+pub(crate) async fn send(
     app: &TestApp,
     who: &Person,
     method: reqwest::Method,
@@ -60,7 +60,7 @@ async fn send(
     request.send().await.expect("request is sent")
 }
 
-async fn audit_count(app: &TestApp, action: &str) -> i64 {
+pub(crate) async fn audit_count(app: &TestApp, action: &str) -> i64 {
     let backend = app.db.get_database_backend();
     let row = app
         .db

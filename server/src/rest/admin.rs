@@ -1,0 +1,177 @@
+//! `/api/v1/admin/places`, `/api/v1/admin/coverage` and
+//! `/api/v1/admin/imports/places`: administrators maintain places, read
+//! the coverage of childcare, and upload place files. Each handler calls
+//! `app::domain::place_admin` or `app::domain::import`.
+
+use app::domain::import::{self, ImportReport, PlaceImportOptions};
+use app::domain::place_admin;
+use app::error::AppError;
+use app::model::{CoverageReport, PlaceDetail, PlaceInput};
+use app::state::AppState;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::Utc;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::ApiError;
+use super::error::ErrorBody;
+use super::extract::{ApiJson, ApiPath, ApiQuery, SignedIn};
+
+/// Creates a place; district administrators create places in their district.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/places",
+    tag = "admin",
+    security(("bearer" = [])),
+    request_body = PlaceInput,
+    responses(
+        (status = 201, description = "The new place", body = PlaceDetail),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an administrator of that district", body = ErrorBody),
+        (status = 422, description = "A field is invalid", body = ErrorBody),
+    ),
+)]
+pub async fn create_place(
+    State(state): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    ApiJson(input): ApiJson<PlaceInput>,
+) -> Result<(StatusCode, Json<PlaceDetail>), ApiError> {
+    let place = place_admin::create_place(&state.db, &viewer, &input, Utc::now()).await?;
+    Ok((StatusCode::CREATED, Json(place)))
+}
+
+/// Replaces every field of a place, including its disclosures.
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/places/{id}",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Place id")),
+    request_body = PlaceInput,
+    responses(
+        (status = 200, description = "The place as stored", body = PlaceDetail),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an administrator, or the new district is not yours", body = ErrorBody),
+        (status = 404, description = "No such place in your districts", body = ErrorBody),
+        (status = 422, description = "A field is invalid", body = ErrorBody),
+    ),
+)]
+pub async fn update_place(
+    State(state): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<PlaceInput>,
+) -> Result<Json<PlaceDetail>, ApiError> {
+    Ok(Json(
+        place_admin::update_place(&state.db, &viewer, id, &input, Utc::now()).await?,
+    ))
+}
+
+/// Childcare places per 1,000 residents per district, and public-benefit
+/// providers per street, for the districts the caller administers.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/coverage",
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The coverage report", body = CoverageReport),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an administrator", body = ErrorBody),
+    ),
+)]
+pub async fn coverage(
+    State(state): State<AppState>,
+    SignedIn(viewer): SignedIn,
+) -> Result<Json<CoverageReport>, ApiError> {
+    Ok(Json(place_admin::coverage(&state.db, &viewer).await?))
+}
+
+/// How to read an uploaded places file.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImportParams {
+    /// `csv` or `geojson`.
+    pub format: String,
+    /// Reference system of the file's coordinates: `wgs84`, `gcj02` or `bd09`.
+    pub crs: String,
+    /// Short name of the data source, part of each row's import key (1 to 40 characters).
+    pub source: String,
+    /// Check and report without writing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// Imports a CSV or GeoJSON file of places sent as the body; city
+/// administrators only. Rows are checked one by one and the report lists
+/// the rejected ones with their line numbers.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/imports/places",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(ImportParams),
+    request_body(content = String, description = "The file's text", content_type = "text/csv"),
+    responses(
+        (status = 200, description = "What the import did, or would do", body = ImportReport),
+        (status = 400, description = "Malformed query", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not a city administrator", body = ErrorBody),
+        (status = 413, description = "The file is too large", body = ErrorBody),
+        (status = 422, description = "The file cannot be read", body = ErrorBody),
+    ),
+)]
+pub async fn import_places(
+    State(state): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    ApiQuery(params): ApiQuery<ImportParams>,
+    body: Bytes,
+) -> Result<Json<ImportReport>, ApiError> {
+    if !viewer.is_city_admin() {
+        return Err(ApiError(AppError::Forbidden));
+    }
+    let crs = place_admin::parse_crs(&params.crs)?;
+    let source = params.source.trim();
+    if source.is_empty()
+        || source.chars().count() > 40
+        || !source
+            .chars()
+            .all(|ch| ch.is_alphanumeric() || ch == '-' || ch == '_')
+    {
+        return Err(ApiError(AppError::invalid(
+            "source",
+            "must be 1 to 40 letters, digits, dashes or underscores",
+        )));
+    }
+    let options = PlaceImportOptions {
+        crs,
+        source: source.to_owned(),
+        dry_run: params.dry_run,
+    };
+    let now = Utc::now();
+    let report = match params.format.as_str() {
+        "csv" => import::import_places_csv(&state.db, body.as_ref(), &options, now).await?,
+        "geojson" => import::import_places_geojson(&state.db, body.as_ref(), &options, now).await?,
+        _ => {
+            return Err(ApiError(AppError::invalid(
+                "format",
+                "must be csv or geojson",
+            )));
+        }
+    };
+    tracing::info!(
+        account = viewer.account_id,
+        inserted = report.inserted,
+        updated = report.updated,
+        rejected = report.rejected.len(),
+        dry_run = report.dry_run,
+        "places file imported"
+    );
+    Ok(Json(report))
+}

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+pub mod admin;
 pub mod booking;
 pub mod family;
 

@@ -8,7 +8,7 @@ use crate::components::{ErrorNotice, SessionCard, format_yuan};
 use crate::error::AppError;
 use crate::geo::{Crs, GeoPoint};
 use crate::i18n::{Locale, t, t_string, use_i18n};
-use crate::model::{Disclosure, Fee, PlaceDetail, PlaceDetails, Service};
+use crate::model::{Disclosure, Fee, PlaceDetail, PlaceDetails, Role, Service};
 use crate::time::format_date;
 
 /// Renders a place's page: what it is, where, what it discloses, how to
@@ -33,11 +33,20 @@ pub fn PlacePage() -> impl IntoView {
         }
     });
 
+    // Administrators get a link to the place form; the form's server
+    // function checks their district again.
+    let viewer = Resource::new(|| (), |()| crate::api::current_viewer());
+
     view! {
         <Suspense>
             {move || Suspend::new(async move {
+                let may_edit = viewer.await.ok().flatten().is_some_and(|viewer| {
+                    viewer.roles.iter().any(|role| {
+                        matches!(role, Role::CityAdmin | Role::DistrictAdmin { .. })
+                    })
+                });
                 match place.await {
-                    Ok(detail) => view! { <PlaceView detail /> }.into_any(),
+                    Ok(detail) => view! { <PlaceView detail may_edit /> }.into_any(),
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
@@ -46,7 +55,7 @@ pub fn PlacePage() -> impl IntoView {
 }
 
 #[component]
-fn PlaceView(detail: PlaceDetail) -> impl IntoView {
+fn PlaceView(detail: PlaceDetail, may_edit: bool) -> impl IntoView {
     let i18n = use_i18n();
     let PlaceDetail {
         place,
@@ -102,6 +111,9 @@ fn PlaceView(detail: PlaceDetail) -> impl IntoView {
                     </ul>
                 </Show>
             </section>
+            <Show when=move || may_edit>
+                <p><a href=format!("/admin/places/{}/edit", place.id)>{t!(i18n, place_edit_title)}</a></p>
+            </Show>
             <p><a href="/search">{t!(i18n, place_back)}</a></p>
         </article>
     }

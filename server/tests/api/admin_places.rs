@@ -439,3 +439,78 @@ community_health_centre,上传测试卫生服务中心,上传路3号,鼓楼区,1
     );
 }
 on_both_backends!(upload_reports_bad_rows_and_dry_run_writes_nothing);
+
+async fn place_form_works_without_javascript(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, district, _) = admins(&app).await;
+    let post = |fields: Vec<(&'static str, &'static str)>| {
+        app.client
+            .post(app.url("/sfn/save_place"))
+            .header("cookie", &district.cookie)
+            .header("origin", app.url(""))
+            .header("referer", app.url("/admin/places/new"))
+            .header("accept", "text/html")
+            .form(&fields)
+            .send()
+    };
+    let mut fields = vec![
+        ("form[kind]", "community_room"),
+        ("form[name]", "梅园新村社区亲子室"),
+        ("form[address]", "长江路1号"),
+        ("form[district]", "玄武区"),
+        ("form[street]", "梅园新村街道"),
+        ("form[latitude]", "32.0449"),
+        ("form[longitude]", "118.8213"),
+        ("form[crs]", "gcj02"),
+        ("form[services][1]", "parent_child_activity"),
+        ("form[fee_kind]", "free"),
+        ("form[childcare_places]", "20"),
+        ("form[public_benefit]", "yes"),
+        ("form[public_benefit_source]", "玄武区卫健委公示"),
+        ("form[public_benefit_date]", "2026-11-01"),
+    ];
+
+    // A disclosure without its date returns to the form with the error.
+    fields.push(("form[star_rating]", "3"));
+    let missing_date = post(fields.clone()).await.expect("posted");
+    assert_eq!(missing_date.status(), StatusCode::FOUND);
+    let target = missing_date.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    assert!(target.contains("__err="), "{target}");
+
+    fields.pop();
+    let saved = post(fields).await.expect("posted");
+    assert_eq!(saved.status(), StatusCode::FOUND);
+    let target = saved.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    assert!(target.starts_with("/places/"), "{target}");
+    let page = app.get(&target).await.text().await.expect("page");
+    assert!(page.contains("梅园新村社区亲子室"));
+    assert!(
+        page.contains("玄武区卫健委公示"),
+        "the disclosure source is shown"
+    );
+
+    // The form for that place is filled in.
+    let id = target.trim_start_matches("/places/");
+    let form = app
+        .client
+        .get(app.url(&format!("/admin/places/{id}/edit")))
+        .header("cookie", &district.cookie)
+        .send()
+        .await
+        .expect("form")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        form.contains(r#"value="玄武区卫健委公示""#),
+        "source prefilled"
+    );
+    assert!(form.contains(r#"value="20""#), "childcare places prefilled");
+}
+on_both_backends!(place_form_works_without_javascript);

@@ -1,0 +1,217 @@
+//! Server functions for administrators' pages: saving a place from the
+//! place form. They call `domain::place_admin`, as the REST API does.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// The place form as the browser posts it: every field as text, so that a
+/// form without JavaScript can send it. [`save_place`] checks and converts it.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct PlaceForm {
+    pub kind: String,
+    pub name: String,
+    pub address: String,
+    pub district: String,
+    #[serde(default)]
+    pub street: String,
+    pub latitude: String,
+    pub longitude: String,
+    pub crs: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub contact: String,
+    #[serde(default)]
+    pub opening_hours: String,
+    #[serde(default)]
+    pub min_age_months: String,
+    #[serde(default)]
+    pub max_age_months: String,
+    /// Checked services, by their API names.
+    #[serde(default)]
+    pub services: Vec<String>,
+    /// `free`, `per_hour`, `per_month` or empty.
+    #[serde(default)]
+    pub fee_kind: String,
+    /// The fee in yuan, for example `12.50`.
+    #[serde(default)]
+    pub fee_yuan: String,
+    #[serde(default)]
+    pub childcare_places: String,
+    /// `yes`, `no` or empty (not disclosed).
+    #[serde(default)]
+    pub public_benefit: String,
+    #[serde(default)]
+    pub public_benefit_source: String,
+    #[serde(default)]
+    pub public_benefit_date: String,
+    #[serde(default)]
+    pub registration: String,
+    #[serde(default)]
+    pub registration_source: String,
+    #[serde(default)]
+    pub registration_date: String,
+    /// 1 to 5, or empty.
+    #[serde(default)]
+    pub star_rating: String,
+    #[serde(default)]
+    pub star_rating_source: String,
+    #[serde(default)]
+    pub star_rating_date: String,
+}
+
+/// Creates a place (without `place_id`) or replaces one, then opens its page.
+#[server(prefix = "/sfn", endpoint = "save_place")]
+pub async fn save_place(place_id: Option<i64>, form: PlaceForm) -> Result<(), AppError> {
+    use super::support::{require_viewer, state, with_status};
+
+    let viewer = with_status(require_viewer())?;
+    let state = state()?;
+    let input = with_status(convert::place_input(&form))?;
+    let now = chrono::Utc::now();
+    let saved = match place_id {
+        Some(id) => {
+            crate::domain::place_admin::update_place(&state.db, &viewer, id, &input, now).await
+        }
+        None => crate::domain::place_admin::create_place(&state.db, &viewer, &input, now).await,
+    };
+    let saved = with_status(saved)?;
+    leptos_axum::redirect(&format!("/places/{}", saved.place.id));
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+mod convert {
+    use chrono::NaiveDate;
+
+    use super::PlaceForm;
+    use crate::error::AppError;
+    use crate::geo::Crs;
+    use crate::model::{Disclosure, Fee, PlaceInput, PlaceKind, Service};
+
+    fn optional(value: &str) -> Option<String> {
+        let value = value.trim();
+        (!value.is_empty()).then(|| value.to_owned())
+    }
+
+    fn number<T: std::str::FromStr>(
+        field: &'static str,
+        value: &str,
+    ) -> Result<Option<T>, AppError> {
+        optional(value)
+            .map(|text| {
+                text.parse()
+                    .map_err(|_| AppError::invalid(field, "must be a whole number"))
+            })
+            .transpose()
+    }
+
+    fn coordinate(field: &'static str, value: &str) -> Result<f64, AppError> {
+        value
+            .trim()
+            .parse()
+            .map_err(|_| AppError::invalid(field, "must be a number in degrees"))
+    }
+
+    fn disclosure<T>(
+        field: &'static str,
+        value: Option<T>,
+        source: &str,
+        date: &str,
+    ) -> Result<Option<Disclosure<T>>, AppError> {
+        let Some(value) = value else {
+            return Ok(None);
+        };
+        let date = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").map_err(|_| {
+            AppError::invalid(field, "needs the decision date, for example 2026-10-01")
+        })?;
+        Ok(Some(Disclosure {
+            value,
+            source: source.trim().to_owned(),
+            date,
+        }))
+    }
+
+    fn yes_no(field: &'static str, value: &str) -> Result<Option<bool>, AppError> {
+        match value.trim() {
+            "" => Ok(None),
+            "yes" => Ok(Some(true)),
+            "no" => Ok(Some(false)),
+            _ => Err(AppError::invalid(field, "must be yes, no or empty")),
+        }
+    }
+
+    /// Converts the posted form into the input the domain checks.
+    pub fn place_input(form: &PlaceForm) -> Result<PlaceInput, AppError> {
+        let kind = PlaceKind::parse(form.kind.trim())
+            .ok_or_else(|| AppError::invalid("kind", "is not a kind of place"))?;
+        let crs = Crs::parse(&form.crs)
+            .ok_or_else(|| AppError::invalid("crs", "must be wgs84, gcj02 or bd09"))?;
+        let services = form
+            .services
+            .iter()
+            .map(|name| {
+                Service::parse(name)
+                    .ok_or_else(|| AppError::invalid("services", "is not a service"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let fen = || -> Result<u32, AppError> {
+            let yuan: f64 = form
+                .fee_yuan
+                .trim()
+                .parse()
+                .map_err(|_| AppError::invalid("fee", "needs an amount in yuan"))?;
+            if !yuan.is_finite() || !(0.01..=100_000.0).contains(&yuan) {
+                return Err(AppError::invalid("fee", "must be from 0.01 to 100000 yuan"));
+            }
+            format!("{:.0}", yuan * 100.0)
+                .parse()
+                .map_err(|_| AppError::invalid("fee", "needs an amount in yuan"))
+        };
+        let fee = match form.fee_kind.trim() {
+            "" => None,
+            "free" => Some(Fee::Free),
+            "per_hour" => Some(Fee::PerHour { fen: fen()? }),
+            "per_month" => Some(Fee::PerMonth { fen: fen()? }),
+            _ => return Err(AppError::invalid("fee", "is not a kind of fee")),
+        };
+        let stars: Option<u8> = number("star_rating", &form.star_rating)?;
+        Ok(PlaceInput {
+            kind,
+            name: form.name.clone(),
+            address: form.address.clone(),
+            district: form.district.clone(),
+            street: optional(&form.street),
+            latitude: coordinate("latitude", &form.latitude)?,
+            longitude: coordinate("longitude", &form.longitude)?,
+            crs,
+            phone: optional(&form.phone),
+            contact: optional(&form.contact),
+            opening_hours: optional(&form.opening_hours),
+            min_age_months: number("min_age_months", &form.min_age_months)?,
+            max_age_months: number("max_age_months", &form.max_age_months)?,
+            services,
+            fee,
+            childcare_places: number("childcare_places", &form.childcare_places)?,
+            public_benefit: disclosure(
+                "public_benefit",
+                yes_no("public_benefit", &form.public_benefit)?,
+                &form.public_benefit_source,
+                &form.public_benefit_date,
+            )?,
+            registration: disclosure(
+                "registration",
+                yes_no("registration", &form.registration)?,
+                &form.registration_source,
+                &form.registration_date,
+            )?,
+            star_rating: disclosure(
+                "star_rating",
+                stars,
+                &form.star_rating_source,
+                &form.star_rating_date,
+            )?,
+        })
+    }
+}

@@ -263,6 +263,31 @@ pub struct PlaceInput {
     pub star_rating: Option<Disclosure<u8>>,
 }
 
+/// A problem with one row of an uploaded file; line 1 is the header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ImportProblem {
+    pub line: u64,
+    pub reason: String,
+}
+
+/// An uploaded places file and what its import did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ImportRunView {
+    pub id: i64,
+    pub file_name: String,
+    pub format: String,
+    pub crs: String,
+    pub source: String,
+    pub dry_run: bool,
+    pub inserted: u64,
+    pub updated: u64,
+    pub rejected: Vec<ImportProblem>,
+    pub warnings: Vec<ImportProblem>,
+    pub created_at: DateTime<Utc>,
+}
+
 /// The city's target: more than 4.5 childcare places per 1,000 residents.
 pub const PLACES_PER_1000_TARGET: f64 = 4.5;
 

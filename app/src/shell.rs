@@ -9,8 +9,8 @@ use crate::components::{Footer, Header};
 use crate::i18n::{I18nContextProvider, t_string, use_i18n};
 use crate::pages::{
     AcceptInvitationPage, AccountPage, AuditPage, BookingsPage, CoveragePage, FamilyPage, HomePage,
-    InboxPage, InvitationCreatedPage, NotFoundPage, PlaceEditPage, PlacePage, SearchPage,
-    SessionPage, SettingsPage, SignInPage,
+    ImportPage, ImportRunPage, InboxPage, InvitationCreatedPage, NotFoundPage, PlaceEditPage,
+    PlacePage, SearchPage, SessionPage, SettingsPage, SignInPage,
 };
 use crate::prefs::{TextSize, current_text_size};
 
@@ -70,6 +70,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async />
                         <Route path=path!("/admin/coverage") view=CoveragePage ssr=SsrMode::Async />
                         <Route path=path!("/admin/places/new") view=PlaceEditPage ssr=SsrMode::Async />
+                        <Route path=path!("/admin/places/import") view=ImportPage />
+                        <Route path=path!("/admin/imports/:id") view=ImportRunPage ssr=SsrMode::Async />
                         <Route path=path!("/admin/places/:id/edit") view=PlaceEditPage ssr=SsrMode::Async />
                     </Routes>
                 </main>

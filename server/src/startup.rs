@@ -152,6 +152,7 @@ pub fn router(config: &Config, app_state: AppState, auth: Auth) -> Router {
         .route("/calendar/{file}", get(crate::rest::calendar_feed))
         .route("/bookings/{id}/qr.svg", get(crate::web::check_in_qr))
         .route("/sessions/{id}/live", get(crate::web::live_session))
+        .route("/admin/places/import", post(crate::web::upload_places))
         .merge(crate::auth::router(&auth.limits))
         .nest("/api/v1", crate::rest::router(&auth.limits))
         // Registers the pages and every server function under /sfn/.

@@ -377,3 +377,84 @@ pub async fn live_session(
         .keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(20)))
         .into_response()
 }
+
+/// `POST /admin/places/import`: the upload form of `/admin/places/import`
+/// (multipart, so it works without JavaScript). Imports the file and shows
+/// the record of the upload, or a translated error.
+pub async fn upload_places(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    viewer: Option<axum::Extension<app::model::Viewer>>,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let Some(axum::Extension(viewer)) = viewer else {
+        return plain_error(&headers, AppError::Unauthenticated);
+    };
+    let mut multipart = match multipart {
+        Ok(multipart) => multipart,
+        Err(rejection) => {
+            return plain_error(
+                &headers,
+                AppError::BadRequest {
+                    detail: rejection.body_text(),
+                },
+            );
+        }
+    };
+    let mut fields: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut file: Option<(String, axum::body::Bytes)> = None;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return plain_error(&headers, AppError::TooLarge);
+            }
+            Err(error) => {
+                return plain_error(
+                    &headers,
+                    AppError::BadRequest {
+                        detail: error.body_text(),
+                    },
+                );
+            }
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            let file_name = field.file_name().unwrap_or("upload").to_owned();
+            match field.bytes().await {
+                Ok(bytes) => file = Some((file_name, bytes)),
+                Err(error) => {
+                    return plain_error(
+                        &headers,
+                        AppError::BadRequest {
+                            detail: error.body_text(),
+                        },
+                    );
+                }
+            }
+        } else if let Ok(text) = field.text().await {
+            fields.insert(name, text);
+        }
+    }
+    let Some((file_name, body)) = file.filter(|(_, body)| !body.is_empty()) else {
+        return plain_error(
+            &headers,
+            AppError::invalid("file", "choose a CSV or GeoJSON file"),
+        );
+    };
+    let field = |name: &str| fields.get(name).map_or("", String::as_str);
+    let upload = app::domain::import::PlaceUpload {
+        file_name: &file_name,
+        format: field("format"),
+        crs: field("crs"),
+        source: field("source"),
+        dry_run: field("dry_run") == "on",
+        body: body.as_ref(),
+    };
+    match app::domain::import::upload_places(&state.db, &viewer, &upload, chrono::Utc::now()).await
+    {
+        Ok(run) => Redirect::to(&format!("/admin/imports/{}", run.id)).into_response(),
+        Err(error) => plain_error(&headers, error),
+    }
+}

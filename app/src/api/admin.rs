@@ -1,5 +1,6 @@
 //! Server functions for administrators' pages: saving a place from the
-//! place form. They call `domain::place_admin`, as the REST API does.
+//! place form and reading the record of an upload. They call the same
+//! domain functions as the REST API.
 
 use leptos::prelude::*;
 
@@ -79,6 +80,16 @@ pub async fn save_place(place_id: Option<i64>, form: PlaceForm) -> Result<(), Ap
     let saved = with_status(saved)?;
     leptos_axum::redirect(&format!("/places/{}", saved.place.id));
     Ok(())
+}
+
+/// Returns the record of an uploaded places file; city administrators only.
+#[server(prefix = "/sfn", endpoint = "import_run")]
+pub async fn import_run(id: i64) -> Result<crate::model::ImportRunView, AppError> {
+    use super::support::{require_viewer, state, with_status};
+
+    let viewer = with_status(require_viewer())?;
+    let state = state()?;
+    with_status(crate::domain::import::import_run(&state.db, &viewer, id).await)
 }
 
 #[cfg(feature = "ssr")]

@@ -21,7 +21,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use crate::entity::{district, place, street};
+use crate::entity::{district, import_run, place, street};
 use crate::error::AppError;
 use crate::geo::{Crs, GeoPoint};
 use crate::model::PlaceKind;
@@ -224,7 +224,6 @@ struct PlaceRow {
     star_rating: Option<RowDisclosure<i32>>,
 }
 
-/// Imports places from CSV with a header row.
 /// Imports places from a CSV file with a header row.
 pub async fn import_places_csv(
     db: &DatabaseConnection,
@@ -809,5 +808,135 @@ impl CsvRow<'_> {
         GeoPoint::new(latitude, longitude)
             .ok()
             .map(|point| point.to_wgs84(crs))
+    }
+}
+
+/// Reads an uploaded places file (`csv` or `geojson`), imports it, and
+/// records the run with its report for the upload page and the audit trail.
+/// City administrators only.
+pub async fn upload_places(
+    db: &DatabaseConnection,
+    viewer: &crate::model::Viewer,
+    upload: &PlaceUpload<'_>,
+    now: DateTime<Utc>,
+) -> Result<crate::model::ImportRunView, AppError> {
+    use sea_orm::{ActiveModelTrait, Set};
+
+    if !viewer.is_city_admin() {
+        return Err(AppError::Forbidden);
+    }
+    let source = upload.source.trim();
+    if source.is_empty()
+        || source.chars().count() > 40
+        || !source
+            .chars()
+            .all(|ch| ch.is_alphanumeric() || ch == '-' || ch == '_')
+    {
+        return Err(AppError::invalid(
+            "source",
+            "must be 1 to 40 letters, digits, dashes or underscores",
+        ));
+    }
+    let crs = Crs::parse(upload.crs)
+        .ok_or_else(|| AppError::invalid("crs", "must be wgs84, gcj02 or bd09"))?;
+    let options = PlaceImportOptions {
+        crs,
+        source: source.to_owned(),
+        dry_run: upload.dry_run,
+    };
+    let report = match upload.format {
+        "csv" => import_places_csv(db, upload.body, &options, now).await?,
+        "geojson" => import_places_geojson(db, upload.body, &options, now).await?,
+        _ => return Err(AppError::invalid("format", "must be csv or geojson")),
+    };
+    let file_name: String = upload.file_name.trim().chars().take(200).collect();
+    let row = import_run::ActiveModel {
+        account_id: Set(Some(viewer.account_id)),
+        file_name: Set(file_name),
+        format: Set(upload.format.to_owned()),
+        crs: Set(crs.as_str().to_owned()),
+        source: Set(source.to_owned()),
+        dry_run: Set(report.dry_run),
+        inserted: Set(i64::try_from(report.inserted).unwrap_or(i64::MAX)),
+        updated: Set(i64::try_from(report.updated).unwrap_or(i64::MAX)),
+        report: Set(serde_json::json!({
+            "rejected": report.rejected,
+            "warnings": report.warnings,
+        })),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(AppError::from_db)?;
+    crate::domain::audit::record(
+        db,
+        crate::domain::audit::AuditEntry {
+            actor: Some(viewer.account_id),
+            on_behalf_of: None,
+            action: "places.import",
+            target_kind: "import_run",
+            target_id: Some(row.id.to_string()),
+            detail: Some(serde_json::json!({
+                "inserted": report.inserted,
+                "updated": report.updated,
+                "rejected": report.rejected.len(),
+                "dry_run": report.dry_run,
+            })),
+        },
+        now,
+    )
+    .await?;
+    Ok(run_view(row))
+}
+
+/// An uploaded places file with how to read it.
+#[derive(Debug, Clone, Copy)]
+pub struct PlaceUpload<'a> {
+    pub file_name: &'a str,
+    pub format: &'a str,
+    pub crs: &'a str,
+    pub source: &'a str,
+    pub dry_run: bool,
+    pub body: &'a [u8],
+}
+
+/// Returns an upload's record; city administrators only.
+pub async fn import_run(
+    db: &impl sea_orm::ConnectionTrait,
+    viewer: &crate::model::Viewer,
+    id: i64,
+) -> Result<crate::model::ImportRunView, AppError> {
+    if !viewer.is_city_admin() {
+        return Err(AppError::Forbidden);
+    }
+    import_run::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .map_err(AppError::from_db)?
+        .map(run_view)
+        .ok_or(AppError::NotFound)
+}
+
+fn run_view(row: import_run::Model) -> crate::model::ImportRunView {
+    let problems = |key: &str| -> Vec<crate::model::ImportProblem> {
+        row.report
+            .get(key)
+            .cloned()
+            .and_then(|value| serde_json::from_value(value).ok())
+            .unwrap_or_default()
+    };
+    crate::model::ImportRunView {
+        id: row.id,
+        rejected: problems("rejected"),
+        warnings: problems("warnings"),
+        file_name: row.file_name,
+        format: row.format,
+        crs: row.crs,
+        source: row.source,
+        dry_run: row.dry_run,
+        inserted: u64::try_from(row.inserted).unwrap_or(0),
+        updated: u64::try_from(row.updated).unwrap_or(0),
+        created_at: row.created_at,
     }
 }

@@ -16,7 +16,7 @@ use crate::domain::audit::{self, AuditEntry};
 use crate::domain::places;
 use crate::entity::{district, place, street};
 use crate::error::AppError;
-use crate::geo::{Crs, GeoPoint};
+use crate::geo::GeoPoint;
 use crate::model::{
     CoverageReport, Disclosure, DistrictCoverage, Fee, PLACES_PER_1000_TARGET, PlaceDetail,
     PlaceInput, Role, Service, StreetCoverage, Viewer,
@@ -439,9 +439,4 @@ pub async fn coverage(
         streets: street_views,
         public_benefit_without_street: without_street,
     })
-}
-
-/// Parses a coordinate system name for the REST API and forms.
-pub fn parse_crs(value: &str) -> Result<Crs, AppError> {
-    Crs::parse(value).ok_or_else(|| AppError::invalid("crs", "must be wgs84, gcj02 or bd09"))
 }

@@ -14,6 +14,7 @@ pub mod child_priority;
 pub mod delegation;
 pub mod district;
 pub mod family;
+pub mod import_run;
 pub mod invitation;
 pub mod login_request;
 pub mod notification;

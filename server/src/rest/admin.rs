@@ -3,10 +3,9 @@
 //! the coverage of childcare, and upload place files. Each handler calls
 //! `app::domain::place_admin` or `app::domain::import`.
 
-use app::domain::import::{self, ImportReport, PlaceImportOptions};
+use app::domain::import::{self, PlaceUpload};
 use app::domain::place_admin;
-use app::error::AppError;
-use app::model::{CoverageReport, PlaceDetail, PlaceInput};
+use app::model::{CoverageReport, ImportRunView, PlaceDetail, PlaceInput};
 use app::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
@@ -106,11 +105,14 @@ pub struct ImportParams {
     /// Check and report without writing.
     #[serde(default)]
     pub dry_run: bool,
+    /// The file's name, kept with the record of the upload.
+    #[serde(default)]
+    pub file_name: Option<String>,
 }
 
 /// Imports a CSV or GeoJSON file of places sent as the body; city
-/// administrators only. Rows are checked one by one and the report lists
-/// the rejected ones with their line numbers.
+/// administrators only. Rows are checked one by one, and the record of the
+/// upload lists the rejected ones with their line numbers.
 #[utoipa::path(
     post,
     path = "/api/v1/admin/imports/places",
@@ -119,7 +121,7 @@ pub struct ImportParams {
     params(ImportParams),
     request_body(content = String, description = "The file's text", content_type = "text/csv"),
     responses(
-        (status = 200, description = "What the import did, or would do", body = ImportReport),
+        (status = 200, description = "What the import did, or would do", body = ImportRunView),
         (status = 400, description = "Malformed query", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not a city administrator", body = ErrorBody),
@@ -132,46 +134,15 @@ pub async fn import_places(
     SignedIn(viewer): SignedIn,
     ApiQuery(params): ApiQuery<ImportParams>,
     body: Bytes,
-) -> Result<Json<ImportReport>, ApiError> {
-    if !viewer.is_city_admin() {
-        return Err(ApiError(AppError::Forbidden));
-    }
-    let crs = place_admin::parse_crs(&params.crs)?;
-    let source = params.source.trim();
-    if source.is_empty()
-        || source.chars().count() > 40
-        || !source
-            .chars()
-            .all(|ch| ch.is_alphanumeric() || ch == '-' || ch == '_')
-    {
-        return Err(ApiError(AppError::invalid(
-            "source",
-            "must be 1 to 40 letters, digits, dashes or underscores",
-        )));
-    }
-    let options = PlaceImportOptions {
-        crs,
-        source: source.to_owned(),
+) -> Result<Json<ImportRunView>, ApiError> {
+    let upload = PlaceUpload {
+        file_name: params.file_name.as_deref().unwrap_or("api"),
+        format: &params.format,
+        crs: &params.crs,
+        source: &params.source,
         dry_run: params.dry_run,
+        body: body.as_ref(),
     };
-    let now = Utc::now();
-    let report = match params.format.as_str() {
-        "csv" => import::import_places_csv(&state.db, body.as_ref(), &options, now).await?,
-        "geojson" => import::import_places_geojson(&state.db, body.as_ref(), &options, now).await?,
-        _ => {
-            return Err(ApiError(AppError::invalid(
-                "format",
-                "must be csv or geojson",
-            )));
-        }
-    };
-    tracing::info!(
-        account = viewer.account_id,
-        inserted = report.inserted,
-        updated = report.updated,
-        rejected = report.rejected.len(),
-        dry_run = report.dry_run,
-        "places file imported"
-    );
-    Ok(Json(report))
+    let run = import::upload_places(&state.db, &viewer, &upload, Utc::now()).await?;
+    Ok(Json(run))
 }

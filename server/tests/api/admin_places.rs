@@ -514,3 +514,84 @@ async fn place_form_works_without_javascript(backend: Backend) {
     assert!(form.contains(r#"value="20""#), "childcare places prefilled");
 }
 on_both_backends!(place_form_works_without_javascript);
+
+/// Builds a `multipart/form-data` body as a browser sends the upload form.
+fn multipart(fields: &[(&str, &str)], file: &str) -> (String, String) {
+    let boundary = "ningyu-test-boundary";
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"places.csv\"\r\nContent-Type: text/csv\r\n\r\n{file}\r\n--{boundary}--\r\n"
+    ));
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn upload_page_shows_the_report(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (city, district, _) = admins(&app).await;
+    let file = "\
+category,name,address,district,lng_gcj02,lat_gcj02
+kindergarten,页面上传幼儿园,上传路1号,玄武区,118.7970,32.0490
+kindergarten,缺坐标的幼儿园,上传路2号,玄武区,,
+";
+    let (content_type, body) = multipart(
+        &[("format", "csv"), ("crs", "gcj02"), ("source", "page")],
+        file,
+    );
+    let post = |who: &Person| {
+        app.client
+            .post(app.url("/admin/places/import"))
+            .header("cookie", &who.cookie)
+            .header("origin", app.url(""))
+            .header("content-type", &content_type)
+            .body(body.clone())
+            .send()
+    };
+    let refused = post(&district).await.expect("sent");
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(
+        refused.text().await.expect("body").contains("权限"),
+        "translated"
+    );
+
+    let done = post(&city).await.expect("sent");
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    let target = done.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    assert!(target.starts_with("/admin/imports/"), "{target}");
+    let page = app
+        .client
+        .get(app.url(&target))
+        .header("cookie", &city.cookie)
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("body");
+    assert!(page.contains("新增 1 个"), "counts on the page");
+    assert!(page.contains("places.csv"), "the file name");
+    assert!(page.contains("被拒绝的行"), "the rejected rows are listed");
+    assert!(page.contains("<td>3<"), "with the line number");
+    assert_eq!(audit_count(&app, "places.import").await, 1);
+
+    let other = app
+        .client
+        .get(app.url(&target))
+        .header("cookie", &district.cookie)
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(
+        other.status(),
+        StatusCode::FORBIDDEN,
+        "city administrators only"
+    );
+}
+on_both_backends!(upload_page_shows_the_report);

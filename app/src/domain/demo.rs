@@ -59,6 +59,16 @@ const PLACES: [DemoPlace; 4] = [
 /// portal's demo district administrator administers it.
 pub const DEMO_DISTRICT_CODE: &str = "320106";
 
+/// The districts of the demo places, by administrative code, so that
+/// administrators can edit demo places before any region file is imported.
+/// They carry no population figure; importing the districts file adds it.
+const DEMO_DISTRICTS: [(&str, &str); 4] = [
+    ("320102", "玄武区"),
+    ("320104", "秦淮区"),
+    ("320105", "建邺区"),
+    ("320106", "鼓楼区"),
+];
+
 /// Returns the id of the first demo community room, if the demo data is in.
 pub async fn first_demo_room(db: &impl sea_orm::ConnectionTrait) -> Result<Option<i64>, AppError> {
     use sea_orm::QueryOrder;
@@ -91,6 +101,21 @@ pub async fn seed_demo_data(
     let (txn, _turn) = crate::db::begin_write(db)
         .await
         .map_err(AppError::from_db)?;
+    for (code, name) in DEMO_DISTRICTS {
+        crate::entity::district::Entity::insert(crate::entity::district::ActiveModel {
+            code: Set(code.to_owned()),
+            name: Set(name.to_owned()),
+            population_10k: Set(None),
+            birth_rate_permille: Set(None),
+            latitude: Set(None),
+            longitude: Set(None),
+            updated_at: Set(now),
+        })
+        .on_conflict_do_nothing_on([crate::entity::district::Column::Code])
+        .exec(&txn)
+        .await
+        .map_err(AppError::from_db)?;
+    }
     for (index, demo) in PLACES.iter().enumerate() {
         let inserted = place::ActiveModel {
             kind: Set(demo.kind.as_str().to_owned()),

@@ -3,10 +3,13 @@
 use sea_orm::DatabaseConnection;
 
 use crate::domain::booking::BookingRules;
+use crate::map::MapSettings;
 
 /// State available to every request handler. Cloning is cheap because the pool is shared.
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: DatabaseConnection,
     pub booking: BookingRules,
+    /// Tiles and zoom of the map view.
+    pub map: MapSettings,
 }

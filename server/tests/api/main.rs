@@ -20,6 +20,7 @@ mod family;
 mod family_http;
 mod helpers;
 mod import;
+mod map;
 mod nearby;
 mod outage;
 mod pages;

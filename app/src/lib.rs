@@ -16,6 +16,7 @@ pub mod api;
 pub mod components;
 pub mod error;
 pub mod geo;
+pub mod map;
 pub mod model;
 pub mod pages;
 pub mod prefs;

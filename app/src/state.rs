@@ -4,6 +4,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::domain::booking::BookingRules;
 use crate::domain::places::FirstPageCache;
+use crate::map::MapSettings;
 
 /// State available to every request handler. Cloning is cheap because the pool is shared.
 #[derive(Clone, Debug)]
@@ -12,4 +13,6 @@ pub struct AppState {
     pub booking: BookingRules,
     /// The home page's list of places, shared by the requests of this process.
     pub first_page: FirstPageCache,
+    /// Tiles and zoom of the map view.
+    pub map: MapSettings,
 }

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use app::map::{DEFAULT_MAX_ZOOM, MapSettings, TileCrs, TileSource};
 use secrecy::SecretString;
 use url::Url;
 
@@ -58,6 +59,8 @@ pub struct Config {
     /// `NINGYU_JOB_INTERVAL_SECS`: how often offers expire, draws run and
     /// notifications go out; 1 to 3600, default 15.
     pub job_interval: Duration,
+    /// `NINGYU_MAP_*`: the map view's tiles and zoom, with no tiles by default.
+    pub map: MapSettings,
 }
 
 /// Sign-in settings for citizens.
@@ -218,6 +221,7 @@ impl Config {
             1..=3600,
             15,
         )?;
+        let map = map_settings(&get)?;
 
         Ok(Self {
             listen,
@@ -234,6 +238,7 @@ impl Config {
             auth,
             booking,
             job_interval: Duration::from_secs(job_interval_secs),
+            map,
         })
     }
 
@@ -363,6 +368,112 @@ fn auth_config(get: &impl Fn(&str) -> Option<String>) -> Result<AuthConfig, Conf
             verified: claim("NINGYU_OIDC_CLAIM_VERIFIED", "real_name_verified"),
         },
     })
+}
+
+/// Reads the map view's settings. Without `NINGYU_MAP_TILE_URL` the map has
+/// no tiles, and the other tile variables are not read.
+fn map_settings(get: &impl Fn(&str) -> Option<String>) -> Result<MapSettings, ConfigError> {
+    let max_zoom = parse_in_range(
+        get,
+        "NINGYU_MAP_MAX_ZOOM",
+        "a zoom level from 1 to 22",
+        1..=22,
+        DEFAULT_MAX_ZOOM,
+    )?;
+    let url = match get("NINGYU_MAP_TILE_URL") {
+        None => None,
+        Some(url) if url.trim().eq_ignore_ascii_case("none") => None,
+        Some(url) => Some(url.trim().to_owned()),
+    };
+    let Some(url) = url else {
+        return Ok(MapSettings {
+            tiles: None,
+            max_zoom,
+        });
+    };
+
+    const TEMPLATE: &str = "an http://, https:// or /path tile URL template with {z}, {x} and {y}, \
+                            and no placeholders besides {s}, {r} and {-y}";
+    if !is_tile_template(&url) {
+        return Err(ConfigError {
+            variable: "NINGYU_MAP_TILE_URL",
+            expected: TEMPLATE,
+        });
+    }
+    let labels_url = get("NINGYU_MAP_LABEL_URL").map(|url| url.trim().to_owned());
+    if labels_url
+        .as_deref()
+        .is_some_and(|url| !is_tile_template(url))
+    {
+        return Err(ConfigError {
+            variable: "NINGYU_MAP_LABEL_URL",
+            expected: TEMPLATE,
+        });
+    }
+    let subdomains = get("NINGYU_MAP_TILE_SUBDOMAINS").map_or_else(
+        || "abc".to_owned(),
+        |subdomains| subdomains.trim().to_owned(),
+    );
+    if !subdomains.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(ConfigError {
+            variable: "NINGYU_MAP_TILE_SUBDOMAINS",
+            expected: "letters or digits, one per subdomain, such as abc or 01234567",
+        });
+    }
+    let attribution = get("NINGYU_MAP_TILE_ATTRIBUTION")
+        .map(|text| text.trim().to_owned())
+        .filter(|text| text.chars().count() <= 300)
+        .ok_or(ConfigError {
+            variable: "NINGYU_MAP_TILE_ATTRIBUTION",
+            expected: "the tile provider's credit line as plain text of at most 300 characters, \
+                       required with NINGYU_MAP_TILE_URL",
+        })?;
+    let crs = match get("NINGYU_MAP_TILE_CRS") {
+        None => TileCrs::Wgs84,
+        Some(name) => TileCrs::parse(&name).ok_or(ConfigError {
+            variable: "NINGYU_MAP_TILE_CRS",
+            expected: "wgs84 (OpenStreetMap, Tianditu) or gcj02 (AMap, Tencent Maps)",
+        })?,
+    };
+    Ok(MapSettings {
+        tiles: Some(TileSource {
+            url,
+            labels_url,
+            subdomains,
+            attribution,
+            crs,
+        }),
+        max_zoom,
+    })
+}
+
+/// Returns whether `template` is a Leaflet tile URL template that Ningyu
+/// accepts: an absolute http(s) URL or a path on Ningyu's own host, with
+/// `{z}`, `{x}` and `{y}`, and only the placeholders that Leaflet fills in
+/// without further options.
+fn is_tile_template(template: &str) -> bool {
+    const PLACEHOLDERS: [&str; 6] = ["{s}", "{z}", "{x}", "{y}", "{-y}", "{r}"];
+
+    if !["{z}", "{x}"]
+        .iter()
+        .all(|needed| template.contains(needed))
+        || !(template.contains("{y}") || template.contains("{-y}"))
+    {
+        return false;
+    }
+    // With the known placeholders filled in, no brace may remain.
+    let mut filled = template.to_owned();
+    for placeholder in PLACEHOLDERS {
+        filled = filled.replace(placeholder, "0");
+    }
+    if filled.contains(['{', '}']) || filled.chars().any(char::is_whitespace) {
+        return false;
+    }
+    if filled.starts_with('/') {
+        return !filled.starts_with("//");
+    }
+    Url::parse(&filled)
+        .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
 }
 
 /// Parses an `http://` or `https://` URL when the variable is set.
@@ -500,6 +611,9 @@ mod tests {
             ("NINGYU_DEV_PORTAL", "sometimes"),
             ("NINGYU_OIDC_LEEWAY_SECS", "120"),
             ("NINGYU_SESSION_HOURS", "0"),
+            ("NINGYU_MAP_MAX_ZOOM", "23"),
+            ("NINGYU_MAP_MAX_ZOOM", "0"),
+            ("NINGYU_MAP_TILE_URL", "tiles.example.cn/{z}/{x}/{y}.png"),
         ];
         for (variable, value) in cases {
             let error = config_from(&[(variable, value)]).expect_err(variable);
@@ -570,5 +684,130 @@ mod tests {
             config_from(&[("DATABASE_URL", "postgres://user:hunter2@db/ningyu")]).expect("valid");
         assert!(!format!("{config:?}").contains("hunter2"));
         assert!(!config.is_sqlite());
+    }
+
+    const OSM: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
+
+    #[test]
+    fn map_has_no_tiles_by_default() {
+        let config = config_from(&[]).expect("valid");
+        assert_eq!(config.map, MapSettings::default());
+        assert_eq!(config.map.max_zoom, 18);
+
+        let config = config_from(&[("NINGYU_MAP_TILE_URL", "none")]).expect("valid");
+        assert_eq!(config.map.tiles, None);
+    }
+
+    #[test]
+    fn map_tiles_read_every_setting() {
+        let tianditu = "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile\
+                        &LAYER=vec&TILEMATRIXSET=w&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=KEY";
+        let labels = tianditu.replace("vec", "cva");
+        let config = config_from(&[
+            ("NINGYU_MAP_TILE_URL", tianditu),
+            ("NINGYU_MAP_LABEL_URL", &labels),
+            ("NINGYU_MAP_TILE_SUBDOMAINS", "01234567"),
+            ("NINGYU_MAP_TILE_ATTRIBUTION", "天地图"),
+            ("NINGYU_MAP_TILE_CRS", "CGCS2000"),
+            ("NINGYU_MAP_MAX_ZOOM", "17"),
+        ])
+        .expect("valid");
+
+        let tiles = config.map.tiles.expect("tiles configured");
+        assert_eq!(tiles.url, tianditu);
+        assert_eq!(tiles.labels_url.as_deref(), Some(labels.as_str()));
+        assert_eq!(tiles.subdomains, "01234567");
+        assert_eq!(tiles.attribution, "天地图");
+        assert_eq!(tiles.crs, TileCrs::Wgs84);
+        assert_eq!(config.map.max_zoom, 17);
+    }
+
+    #[test]
+    fn map_tile_defaults_suit_openstreetmap() {
+        let config = config_from(&[
+            ("NINGYU_MAP_TILE_URL", OSM),
+            (
+                "NINGYU_MAP_TILE_ATTRIBUTION",
+                "© OpenStreetMap contributors",
+            ),
+        ])
+        .expect("valid");
+
+        let tiles = config.map.tiles.expect("tiles configured");
+        assert_eq!(tiles.subdomains, "abc");
+        assert_eq!(tiles.labels_url, None);
+        assert_eq!(tiles.crs, TileCrs::Wgs84);
+    }
+
+    #[test]
+    fn gcj02_tiles_are_accepted_and_bd09_is_not() {
+        let base = [
+            ("NINGYU_MAP_TILE_URL", OSM),
+            ("NINGYU_MAP_TILE_ATTRIBUTION", "Example"),
+        ];
+
+        let mut gcj02 = base.to_vec();
+        gcj02.push(("NINGYU_MAP_TILE_CRS", "gcj-02"));
+        let tiles = config_from(&gcj02).expect("valid").map.tiles;
+        assert_eq!(tiles.map(|tiles| tiles.crs), Some(TileCrs::Gcj02));
+
+        let mut bd09 = base.to_vec();
+        bd09.push(("NINGYU_MAP_TILE_CRS", "bd09"));
+        let error = config_from(&bd09).expect_err("BD-09 tiles");
+        assert_eq!(error.variable, "NINGYU_MAP_TILE_CRS");
+    }
+
+    #[test]
+    fn map_tiles_need_an_attribution() {
+        let error = config_from(&[("NINGYU_MAP_TILE_URL", OSM)]).expect_err("no attribution");
+        assert_eq!(error.variable, "NINGYU_MAP_TILE_ATTRIBUTION");
+
+        let long = "x".repeat(301);
+        let error = config_from(&[
+            ("NINGYU_MAP_TILE_URL", OSM),
+            ("NINGYU_MAP_TILE_ATTRIBUTION", &long),
+        ])
+        .expect_err("long attribution");
+        assert_eq!(error.variable, "NINGYU_MAP_TILE_ATTRIBUTION");
+    }
+
+    #[test]
+    fn tile_templates_are_checked() {
+        let cases = [
+            (OSM, true),
+            ("http://127.0.0.1:8080/tiles/{z}/{x}/{y}.png", true),
+            ("/tiles/{z}/{x}/{y}{r}.png", true),
+            ("https://{s}.tiles.example.cn/{z}/{x}/{-y}.png", true),
+            ("https://tiles.example.cn/{z}/{x}.png", false),
+            (
+                "https://tiles.example.cn/{z}/{x}/{y}.png?style={style}",
+                false,
+            ),
+            ("//tiles.example.cn/{z}/{x}/{y}.png", false),
+            ("ftp://tiles.example.cn/{z}/{x}/{y}.png", false),
+            ("javascript:alert(1)//{z}{x}{y}", false),
+            ("https://tiles.example.cn/{z}/{x}/{y}.png extra", false),
+        ];
+        for (template, expected) in cases {
+            assert_eq!(is_tile_template(template), expected, "{template}");
+        }
+    }
+
+    #[test]
+    fn invalid_map_settings_name_their_variable() {
+        let cases = [
+            ("NINGYU_MAP_LABEL_URL", "https://labels.example.cn/{z}.png"),
+            ("NINGYU_MAP_TILE_SUBDOMAINS", "a,b,c"),
+            ("NINGYU_MAP_TILE_CRS", "epsg:3857"),
+        ];
+        for (variable, value) in cases {
+            let error = config_from(&[
+                ("NINGYU_MAP_TILE_URL", OSM),
+                ("NINGYU_MAP_TILE_ATTRIBUTION", "Example"),
+                (variable, value),
+            ])
+            .expect_err(variable);
+            assert_eq!(error.variable, variable, "value {value:?}");
+        }
     }
 }

@@ -85,6 +85,7 @@ pub async fn prepare_database(config: &Config) -> anyhow::Result<AppState> {
         db,
         booking: config.booking.clone(),
         first_page: app::domain::places::FirstPageCache::default(),
+        map: config.map.clone(),
     })
 }
 
@@ -197,6 +198,19 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
 }
 
+/// Logs a warning when the site was built without `cargo leptos build
+/// --split`. Its `ningyu.js` then imports a placeholder module that
+/// browsers cannot load, so no island hydrates.
+fn warn_if_site_is_not_split(site_root: &std::path::Path) {
+    let pkg = site_root.join("pkg");
+    if pkg.join("ningyu.wasm").exists() && !pkg.join("__wasm_split_manifest.json").exists() {
+        tracing::warn!(
+            site_root = %site_root.display(),
+            "the site was built without `cargo leptos build --split`, so no island will hydrate"
+        );
+    }
+}
+
 /// A bound server, ready to run. Tests build one on port 0.
 pub struct Application {
     listener: TcpListener,
@@ -210,6 +224,7 @@ impl Application {
     /// Prepares the database, binds the configured address and, when
     /// configured, starts the stand-in portal.
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        warn_if_site_is_not_split(&config.site_root);
         let app_state = prepare_database(config).await?;
         let listener = TcpListener::bind(config.listen).await.map_err(|error| {
             anyhow::anyhow!("cannot listen on NINGYU_LISTEN {}: {error}", config.listen)

@@ -131,6 +131,10 @@ mod browser {
         lon.set_value(&format!("{longitude:.6}"));
         // A typed name wins over coordinates, so it has to go.
         name.set_value("");
+        // The position no longer comes from the map.
+        if let Some(start) = input("search-start") {
+            start.set_value("");
+        }
         form.submit().is_ok()
     }
 }

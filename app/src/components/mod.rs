@@ -4,11 +4,13 @@ mod error_notice;
 mod layout;
 mod live_places;
 mod locate;
+mod map;
 mod session_card;
 
 pub use error_notice::{ActionError, ErrorNotice};
 pub use layout::{Footer, Header};
 pub use live_places::LivePlaces;
 pub use locate::LocateButton;
+pub use map::{MapOrigin, MapPlace, MapTexts, MapView};
 pub use session_card::SessionCard;
 pub(crate) use session_card::format_yuan;

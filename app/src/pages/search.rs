@@ -4,8 +4,10 @@ use leptos_meta::Title;
 use super::home::place_kind_label;
 use super::place::{fee_label, service_label};
 use crate::api::{search_children, search_nearby};
-use crate::components::{ErrorNotice, LocateButton};
+use crate::components::{ErrorNotice, LocateButton, MapOrigin, MapPlace, MapTexts, MapView};
+use crate::geo::GeoPoint;
 use crate::i18n::{Locale, t, t_string, use_i18n};
+use crate::map::MapSettings;
 use crate::model::{
     NearbyParams, NearbyPlace, NearbyResults, NextSession, OriginKind, SearchChild, Service,
 };
@@ -14,13 +16,36 @@ use crate::time::{Ago, ago, format_span};
 /// Radius choices of the form, in metres.
 const RADIUS_CHOICES: [u32; 5] = [1_000, 3_000, 5_000, 10_000, 20_000];
 
+/// Presentation of the places found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ResultView {
+    /// The list alone, the default.
+    List,
+    /// The map island above the same list (`view=map`).
+    Map,
+}
+
+/// The query string of a search page: the search itself and how to show it.
+#[derive(Debug, Clone)]
+struct PageQuery {
+    params: NearbyParams,
+    view: ResultView,
+    /// Whether `lat` and `lon` were picked on the map (`start=map`).
+    picked_on_map: bool,
+}
+
 /// Renders the nearby search: a plain GET form and the places it finds,
-/// nearest first. It works without JavaScript; the location button is an
-/// island that appears only when the WASM runs.
+/// nearest first, as a list or as a map above the list. It works without
+/// JavaScript. The location button and the map are islands that appear
+/// only when the WASM runs.
 #[component]
 pub fn SearchPage() -> impl IntoView {
     let i18n = use_i18n();
-    let params = request_params();
+    let PageQuery {
+        params,
+        view,
+        picked_on_map,
+    } = request_query();
     // A first visit shows the form alone; a submitted form always searches,
     // so that an empty name gets its error message.
     let submitted = params.q.is_some() || params.lat.is_some() || params.lon.is_some();
@@ -51,11 +76,22 @@ pub fn SearchPage() -> impl IntoView {
                     let children = children.await.unwrap_or_default();
                     let results = results.await;
                     let typed = params.q.clone().unwrap_or_default();
+                    let map = match (view, &results) {
+                        (ResultView::List, _) | (_, Some(Err(_))) => None,
+                        (ResultView::Map, None) => Some(map_view(i18n, &params, None)),
+                        (ResultView::Map, Some(Ok(results))) => {
+                            Some(map_view(i18n, &params, Some(results)))
+                        }
+                    };
                     view! {
-                        <SearchForm params children />
+                        <SearchForm params=params.clone() children view picked_on_map />
+                        <ViewSwitch params view picked_on_map />
+                        {map}
                         {match results {
                             None => ().into_any(),
-                            Some(Ok(results)) => view! { <Results results typed /> }.into_any(),
+                            Some(Ok(results)) => {
+                                view! { <Results results typed picked_on_map /> }.into_any()
+                            }
                             Some(Err(error)) => view! { <ErrorNotice error /> }.into_any(),
                         }}
                     }
@@ -70,7 +106,7 @@ pub fn SearchPage() -> impl IntoView {
 /// The query string is decoded once, here, as a form. The router's query
 /// map decodes twice, so a typed `50%25` would arrive as `50%`. The first of
 /// repeated keys wins.
-fn request_params() -> NearbyParams {
+fn request_query() -> PageQuery {
     #[cfg(feature = "ssr")]
     let query = use_context::<http::request::Parts>()
         .and_then(|parts| parts.uri.query().map(str::to_owned))
@@ -87,7 +123,7 @@ fn request_params() -> NearbyParams {
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.clone())
     };
-    NearbyParams {
+    let params = NearbyParams {
         lat: get("lat"),
         lon: get("lon"),
         q: get("q"),
@@ -101,12 +137,151 @@ fn request_params() -> NearbyParams {
         free: get("free"),
         places_left: get("places_left"),
         limit: get("limit"),
+    };
+    PageQuery {
+        params,
+        view: match get("view").as_deref() {
+            Some("map") => ResultView::Map,
+            _ => ResultView::List,
+        },
+        picked_on_map: get("start").as_deref() == Some("map"),
     }
 }
 
-/// Renders the search form, filled in from the current query.
+/// Returns the named values that are set and not blank, as query pairs.
+fn present_pairs<'a>(
+    fields: impl IntoIterator<Item = (&'static str, &'a Option<String>)>,
+) -> Vec<(&'static str, String)> {
+    fields
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let value = value.as_deref()?.trim();
+            (!value.is_empty()).then(|| (name, value.to_owned()))
+        })
+        .collect()
+}
+
+/// Returns the filters of a search as query pairs: everything but the
+/// start point, without empty values.
+fn filter_pairs(params: &NearbyParams) -> Vec<(&'static str, String)> {
+    present_pairs([
+        ("radius", &params.radius),
+        ("child", &params.child),
+        ("age", &params.age),
+        ("from", &params.from),
+        ("to", &params.to),
+        ("service", &params.service),
+        ("public_benefit", &params.public_benefit),
+        ("free", &params.free),
+        ("places_left", &params.places_left),
+        ("limit", &params.limit),
+    ])
+}
+
+/// Returns the address of the same search shown as `view`.
+fn view_href(params: &NearbyParams, picked_on_map: bool, view: ResultView) -> String {
+    let mut pairs = present_pairs([("q", &params.q), ("lat", &params.lat), ("lon", &params.lon)]);
+    if picked_on_map {
+        pairs.push(("start", "map".to_owned()));
+    }
+    pairs.extend(filter_pairs(params));
+    if view == ResultView::Map {
+        pairs.push(("view", "map".to_owned()));
+    }
+    let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+    if query.is_empty() {
+        "/search".to_owned()
+    } else {
+        format!("/search?{query}")
+    }
+}
+
+/// Returns the settings of the map view from the server state.
+fn map_settings() -> MapSettings {
+    #[cfg(feature = "ssr")]
+    let settings = use_context::<crate::state::AppState>()
+        .map(|state| state.map)
+        .unwrap_or_default();
+    // Pages render on the server only (islands mode).
+    #[cfg(not(feature = "ssr"))]
+    let settings = MapSettings::default();
+    settings
+}
+
+/// Renders the map island for the results, or for no search yet.
+fn map_view(
+    i18n: leptos_i18n::I18nContext<Locale>,
+    params: &NearbyParams,
+    results: Option<&NearbyResults>,
+) -> impl IntoView + use<> {
+    let places: Vec<MapPlace> = results
+        .map(|results| {
+            results
+                .items
+                .iter()
+                .map(|item| MapPlace {
+                    id: item.place.id,
+                    name: item.place.name.clone(),
+                    point: GeoPoint {
+                        latitude: item.place.latitude,
+                        longitude: item.place.longitude,
+                    },
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let origin = results.and_then(|results| {
+        let origin = results.origin.as_ref()?;
+        Some(MapOrigin {
+            point: GeoPoint {
+                latitude: origin.latitude,
+                longitude: origin.longitude,
+            },
+            radius_m: results.radius_m,
+        })
+    });
+    let filters = serde_urlencoded::to_string(filter_pairs(params)).unwrap_or_default();
+    let texts = MapTexts {
+        needs_script: t_string!(i18n, map_needs_script).to_string(),
+        loading: t_string!(i18n, map_loading).to_string(),
+        failed: t_string!(i18n, map_failed).to_string(),
+        no_tiles: t_string!(i18n, map_no_tiles).to_string(),
+        hint: t_string!(i18n, map_hint).to_string(),
+        label: t_string!(i18n, map_label).to_string(),
+        zoom_in: t_string!(i18n, map_zoom_in).to_string(),
+        zoom_out: t_string!(i18n, map_zoom_out).to_string(),
+        close: t_string!(i18n, map_close).to_string(),
+        search_centre: t_string!(i18n, map_search_centre).to_string(),
+        search_here: t_string!(i18n, map_search_here).to_string(),
+        cluster: t_string!(i18n, map_cluster, count = "{count}").to_string(),
+    };
+    view! { <MapView settings=map_settings() places origin filters texts /> }
+}
+
+/// Renders the links between the list and the map of the same search.
 #[component]
-fn SearchForm(params: NearbyParams, children: Vec<SearchChild>) -> impl IntoView {
+fn ViewSwitch(params: NearbyParams, view: ResultView, picked_on_map: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    let list_href = view_href(&params, picked_on_map, ResultView::List);
+    let map_href = view_href(&params, picked_on_map, ResultView::Map);
+    let current = |shown: ResultView| (view == shown).then_some("page");
+    view! {
+        <nav class="view-switch" aria-label=move || t_string!(i18n, search_view_label)>
+            <a href=list_href aria-current=current(ResultView::List)>{t!(i18n, search_view_list)}</a>
+            <a href=map_href aria-current=current(ResultView::Map)>{t!(i18n, search_view_map)}</a>
+        </nav>
+    }
+}
+
+/// Renders the search form, filled in from the current query. It keeps
+/// the view and whether the start point was picked on the map.
+#[component]
+fn SearchForm(
+    params: NearbyParams,
+    children: Vec<SearchChild>,
+    view: ResultView,
+    picked_on_map: bool,
+) -> impl IntoView {
     let i18n = use_i18n();
     let value = |field: &Option<String>| field.clone().unwrap_or_default();
     let checked = |field: &Option<String>| {
@@ -136,6 +311,9 @@ fn SearchForm(params: NearbyParams, children: Vec<SearchChild>) -> impl IntoView
             </div>
             <input id="search-lat" type="hidden" name="lat" value=value(&params.lat) />
             <input id="search-lon" type="hidden" name="lon" value=value(&params.lon) />
+            // The location button empties this field.
+            {picked_on_map.then(|| view! { <input id="search-start" type="hidden" name="start" value="map" /> })}
+            {(view == ResultView::Map).then(|| view! { <input type="hidden" name="view" value="map" /> })}
             <LocateButton
                 label=t_string!(i18n, search_locate).to_string()
                 asking=t_string!(i18n, search_locate_asking).to_string()
@@ -240,7 +418,7 @@ fn SearchForm(params: NearbyParams, children: Vec<SearchChild>) -> impl IntoView
 
 /// Renders the origin line and the places found, or why there are none.
 #[component]
-fn Results(results: NearbyResults, typed: String) -> impl IntoView {
+fn Results(results: NearbyResults, typed: String, picked_on_map: bool) -> impl IntoView {
     let i18n = use_i18n();
     let Some(origin) = results.origin else {
         let q = typed.trim().to_owned();
@@ -250,6 +428,9 @@ fn Results(results: NearbyResults, typed: String) -> impl IntoView {
         .into_any();
     };
     let origin_line = match (origin.kind, origin.label) {
+        (OriginKind::Coordinates, _) if picked_on_map => {
+            t_string!(i18n, search_origin_map).to_string()
+        }
         (OriginKind::Coordinates, _) | (_, None) => {
             t_string!(i18n, search_origin_coordinates).to_string()
         }
@@ -296,6 +477,7 @@ fn NearbyItem(item: NearbyPlace) -> impl IntoView {
     } = item;
 
     let href = format!("/places/{}", place.id);
+    let entry_id = format!("place-{}", place.id);
     let kind = place.kind;
     let distance = distance_label(i18n, distance_m);
     let minutes = walking_minutes;
@@ -303,7 +485,8 @@ fn NearbyItem(item: NearbyPlace) -> impl IntoView {
     let fee = fee.map(|fee| fee_label(i18n, fee));
 
     view! {
-        <li class="place nearby">
+        // The map view copies this entry into the marker's popup.
+        <li class="place nearby" id=entry_id>
             <a href=href class="place-link">
                 <span class="place-kind">{move || place_kind_label(i18n, kind)}</span>
                 <span class="place-name">{place.name}</span>
@@ -379,5 +562,69 @@ fn updated_label(i18n: leptos_i18n::I18nContext<Locale>, ago: Ago) -> String {
         Ago::Minutes(count) => t_string!(i18n, updated_minutes_ago, count).to_string(),
         Ago::Hours(count) => t_string!(i18n, updated_hours_ago, count).to_string(),
         Ago::Days(count) => t_string!(i18n, updated_days_ago, count).to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> NearbyParams {
+        let query = serde_urlencoded::to_string(pairs).unwrap_or_default();
+        serde_urlencoded::from_str(&query).unwrap_or_default()
+    }
+
+    #[test]
+    fn view_links_keep_the_search() {
+        let search = params(&[("q", "湖南路"), ("age", "20"), ("radius", "5000")]);
+
+        assert_eq!(
+            view_href(&search, false, ResultView::List),
+            "/search?q=%E6%B9%96%E5%8D%97%E8%B7%AF&radius=5000&age=20"
+        );
+        assert_eq!(
+            view_href(&search, false, ResultView::Map),
+            "/search?q=%E6%B9%96%E5%8D%97%E8%B7%AF&radius=5000&age=20&view=map"
+        );
+    }
+
+    #[test]
+    fn view_links_drop_blank_fields() {
+        let search = params(&[
+            ("q", " "),
+            ("lat", "32.0668"),
+            ("lon", "118.7756"),
+            ("age", ""),
+        ]);
+
+        assert_eq!(
+            view_href(&search, true, ResultView::Map),
+            "/search?lat=32.0668&lon=118.7756&start=map&view=map"
+        );
+        assert_eq!(
+            view_href(&NearbyParams::default(), false, ResultView::List),
+            "/search"
+        );
+    }
+
+    #[test]
+    fn map_filters_leave_out_the_start_point() {
+        let search = params(&[
+            ("q", "湖南路"),
+            ("lat", "32.0668"),
+            ("lon", "118.7756"),
+            ("service", "hourly_care"),
+            ("free", "true"),
+        ]);
+
+        let filters = filter_pairs(&search);
+
+        assert_eq!(
+            filters,
+            vec![
+                ("service", "hourly_care".to_owned()),
+                ("free", "true".to_owned())
+            ]
+        );
     }
 }

@@ -21,6 +21,7 @@ mod family;
 mod family_http;
 mod helpers;
 mod import;
+mod map;
 mod nearby;
 mod outage;
 mod pages;

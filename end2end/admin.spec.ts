@@ -37,7 +37,7 @@ test("a city administrator adds a place, reads coverage and checks a file", asyn
 
   await open(page, "/admin/places/import", jsEnabled);
   await expectAccessible(page);
-  await page.getByLabel("文件").setInputFiles({
+  await page.getByLabel("文件", { exact: true }).setInputFiles({
     name: "check.csv",
     mimeType: "text/csv",
     buffer: Buffer.from(

@@ -35,6 +35,10 @@ test("a city administrator adds a place, reads coverage and checks a file", asyn
   await expect(page.getByRole("rowheader", { name: "玄武区" })).toBeVisible();
   await expectAccessible(page);
 
+  await open(page, "/admin/priority-groups", jsEnabled);
+  await expect(page.getByRole("heading", { level: 1, name: "抽签优先群体" })).toBeVisible();
+  await expectAccessible(page);
+
   await open(page, "/admin/places/import", jsEnabled);
   await expectAccessible(page);
   await page.getByLabel("文件", { exact: true }).setInputFiles({

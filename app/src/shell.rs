@@ -10,7 +10,7 @@ use crate::i18n::{I18nContextProvider, t_string, use_i18n};
 use crate::pages::{
     AcceptInvitationPage, AccountPage, AuditPage, BookingsPage, CoveragePage, FamilyPage, HomePage,
     ImportPage, ImportRunPage, InboxPage, InvitationCreatedPage, NotFoundPage, PlaceEditPage,
-    PlacePage, SearchPage, SessionPage, SettingsPage, SignInPage,
+    PlacePage, PriorityGroupsPage, SearchPage, SessionPage, SettingsPage, SignInPage,
 };
 use crate::prefs::{TextSize, current_text_size};
 
@@ -71,6 +71,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/admin/coverage") view=CoveragePage ssr=SsrMode::Async />
                         <Route path=path!("/admin/places/new") view=PlaceEditPage ssr=SsrMode::Async />
                         <Route path=path!("/admin/places/import") view=ImportPage />
+                        <Route path=path!("/admin/priority-groups") view=PriorityGroupsPage ssr=SsrMode::Async />
                         <Route path=path!("/admin/imports/:id") view=ImportRunPage ssr=SsrMode::Async />
                         <Route path=path!("/admin/places/:id/edit") view=PlaceEditPage ssr=SsrMode::Async />
                     </Routes>

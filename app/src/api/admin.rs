@@ -226,3 +226,65 @@ mod convert {
         })
     }
 }
+
+/// Lists the priority groups; city administrators only.
+#[server(prefix = "/sfn", endpoint = "priority_groups")]
+pub async fn priority_groups() -> Result<Vec<crate::model::PriorityGroupView>, AppError> {
+    use super::support::{require_viewer, state, with_status};
+
+    let viewer = with_status(require_viewer())?;
+    let state = state()?;
+    with_status(crate::domain::priority::list_groups(&state.db, &viewer).await)
+}
+
+/// Defines a priority group from the form on the priority groups page.
+#[server(prefix = "/sfn", endpoint = "create_priority_group")]
+pub async fn create_priority_group(
+    code: String,
+    name_zh: String,
+    name_en: String,
+    rank: String,
+) -> Result<(), AppError> {
+    use super::support::{require_viewer, state, with_status};
+
+    let viewer = with_status(require_viewer())?;
+    let state = state()?;
+    let rank = with_status(
+        rank.trim()
+            .parse::<u32>()
+            .map_err(|_| AppError::invalid("rank", "must be from 1 to 9")),
+    )?;
+    let input = crate::model::NewPriorityGroup {
+        code,
+        name_zh,
+        name_en,
+        rank,
+    };
+    with_status(
+        crate::domain::priority::create_group(&state.db, &viewer, &input, chrono::Utc::now())
+            .await
+            .map(|_| ()),
+    )
+}
+
+/// Puts a child in a priority group from the form on the priority groups page.
+#[server(prefix = "/sfn", endpoint = "grant_priority")]
+pub async fn grant_priority(
+    group_id: i64,
+    guardian_mobile: String,
+    child_name: String,
+) -> Result<(), AppError> {
+    use super::support::{require_viewer, state, with_status};
+
+    let viewer = with_status(require_viewer())?;
+    let state = state()?;
+    let input = crate::model::PriorityGrant {
+        guardian_mobile,
+        child_name,
+    };
+    with_status(
+        crate::domain::priority::grant(&state.db, &viewer, group_id, &input, chrono::Utc::now())
+            .await
+            .map(|_| ()),
+    )
+}

@@ -354,3 +354,113 @@ async fn priority_draw_needs_fair_release(backend: Backend) {
     );
 }
 on_both_backends!(priority_draw_needs_fair_release);
+
+async fn priority_page_forms_work_without_javascript(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = person(&app, "city-admin", None).await;
+    accounts::grant_role(&app.db, "city-admin", &Role::CityAdmin, None, Utc::now())
+        .await
+        .expect("role");
+    let guardian = person(&app, "guardian", Some("13812345678")).await;
+    family::add_child(
+        &app.db,
+        guardian.account,
+        &ChildInput {
+            display_name: "王小明".into(),
+            birth_date: "2025-03-01".into(),
+            care_notes: None,
+        },
+        true,
+        Utc::now(),
+    )
+    .await
+    .expect("child");
+    let post = |path: &'static str, fields: Vec<(&'static str, String)>| {
+        app.client
+            .post(app.url(path))
+            .header("cookie", &admin.cookie)
+            .header("origin", app.url(""))
+            .header("referer", app.url("/admin/priority-groups"))
+            .header("accept", "text/html")
+            .form(&fields)
+            .send()
+    };
+    let page = || async {
+        app.client
+            .get(app.url("/admin/priority-groups"))
+            .header("cookie", &admin.cookie)
+            .send()
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("body")
+    };
+
+    let created = post(
+        "/sfn/create_priority_group",
+        vec![
+            ("code", "special_needs".into()),
+            ("name_zh", "特殊需要儿童".into()),
+            ("name_en", "Children with special needs".into()),
+            ("rank", "1".into()),
+        ],
+    )
+    .await
+    .expect("posted");
+    assert_eq!(created.status(), StatusCode::FOUND);
+    assert!(page().await.contains("特殊需要儿童"), "the group is listed");
+
+    let groups: Value = send(
+        &app,
+        &admin,
+        reqwest::Method::GET,
+        "/api/v1/admin/priority-groups",
+        None,
+    )
+    .await
+    .json()
+    .await
+    .expect("JSON");
+    let group = groups[0]["id"].as_i64().expect("group id");
+    let wrong = post(
+        "/sfn/grant_priority",
+        vec![
+            ("group_id", group.to_string()),
+            ("guardian_mobile", "13812345678".into()),
+            ("child_name", "不存在的孩子".into()),
+        ],
+    )
+    .await
+    .expect("posted");
+    let target = wrong.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    assert!(
+        target.contains("__err="),
+        "the error returns to the page: {target}"
+    );
+    let granted = post(
+        "/sfn/grant_priority",
+        vec![
+            ("group_id", group.to_string()),
+            ("guardian_mobile", "138 1234 5678".into()),
+            ("child_name", "王小明".into()),
+        ],
+    )
+    .await
+    .expect("posted");
+    assert_eq!(granted.status(), StatusCode::FOUND);
+    assert!(
+        !granted.headers()["location"]
+            .to_str()
+            .expect("location")
+            .contains("__err=")
+    );
+    assert!(
+        page().await.contains("已登记 1 名孩子"),
+        "the count is shown"
+    );
+}
+on_both_backends!(priority_page_forms_work_without_javascript);

@@ -11,6 +11,7 @@ mod m20261204_000005_app_tokens;
 mod m20261205_000001_place_details;
 mod m20261205_000002_bookings;
 mod m20261205_000003_priority_groups;
+mod m20261205_000004_search_indexes;
 
 /// Runs Ningyu's migrations in order.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000001_place_details::Migration),
             Box::new(m20261205_000002_bookings::Migration),
             Box::new(m20261205_000003_priority_groups::Migration),
+            Box::new(m20261205_000004_search_indexes::Migration),
         ]
     }
 }

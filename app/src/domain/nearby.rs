@@ -9,14 +9,12 @@
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, Order, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
 };
 
 use crate::domain::family::{age_in_months, child_access};
-use crate::domain::places::{
-    place_fee, place_services, summarise_place, summarise_session,
-};
+use crate::domain::places::{place_fee, place_services, summarise_place, summarise_session};
 use crate::entity::{care_session, child, place, street};
 use crate::error::AppError;
 use crate::geo::GeoPoint;
@@ -548,8 +546,8 @@ async fn pick_results(
 /// has places left and matches the filters.
 ///
 /// The database picks each place's earliest matching session, so one row
-/// per place comes back, except for a child's birth date: whether the child
-/// fits a session's ages then depends on the session's date, which is
+/// per place comes back. A child's birth date is the exception: whether the
+/// child fits a session's ages then depends on the session's date, which is
 /// checked here, so every matching session comes back in date order.
 async fn next_sessions(
     db: &impl ConnectionTrait,
@@ -561,7 +559,6 @@ async fn next_sessions(
     use care_session::Column;
 
     let mut query = care_session::Entity::find()
-        .filter(Column::PlaceId.is_in(place_ids))
         .filter(Column::StartsAt.gte(window.start))
         .filter(Column::StartsAt.lt(window.end))
         .filter(Expr::col(Column::Booked).lt(Expr::col(Column::Capacity)));
@@ -582,13 +579,14 @@ async fn next_sessions(
     }
     let rows = if matches!(age, Some(ChildAge::BornOn(_))) {
         query
+            .filter(Column::PlaceId.is_in(place_ids))
             .order_by_asc(Column::PlaceId)
             .order_by_asc(Column::StartsAt)
             .order_by_asc(Column::Id)
             .all(db)
             .await
     } else {
-        first_per_place(db, query).await
+        first_per_place(db, query, place_ids).await
     }
     .map_err(AppError::from_db)?;
 
@@ -614,28 +612,36 @@ async fn next_sessions(
 }
 
 /// Runs a query for sessions and returns only each place's first row by
-/// start, numbering the rows with `ROW_NUMBER()` (SQLite 3.25 and later,
-/// PostgreSQL).
+/// start. A subquery per place walks `idx_care_session_place_starts` in
+/// date order and stops at the first session that passes the filters.
 async fn first_per_place(
     db: &impl ConnectionTrait,
     query: sea_orm::Select<care_session::Entity>,
+    place_ids: Vec<i64>,
 ) -> Result<Vec<care_session::Model>, sea_orm::DbErr> {
     use care_session::Column;
-    use sea_orm::sea_query::{Alias, Asterisk, Query, WindowStatement};
+    use sea_orm::sea_query::Query;
 
-    let mut sessions = query.into_query();
-    let window = WindowStatement::partition_by((care_session::Entity, Column::PlaceId))
-        .order_by((care_session::Entity, Column::StartsAt), Order::Asc)
-        .order_by((care_session::Entity, Column::Id), Order::Asc)
+    // Inside the subquery `care_session` is its own table, and `place` is
+    // the row of the query around it.
+    let first = query
+        .select_only()
+        .column(Column::Id)
+        .filter(
+            Expr::col((care_session::Entity, Column::PlaceId))
+                .equals((place::Entity, place::Column::Id)),
+        )
+        .order_by_asc(Column::StartsAt)
+        .order_by_asc(Column::Id)
+        .limit(1)
+        .into_query();
+    let per_place = Query::select()
+        .expr(Expr::SubQuery(None, Box::new(first.into())))
+        .from(place::Entity)
+        .and_where(Expr::col((place::Entity, place::Column::Id)).is_in(place_ids))
         .to_owned();
-    sessions.expr_window_as(Expr::cust("ROW_NUMBER()"), window, Alias::new("place_row"));
-    let first = Query::select()
-        .column(Asterisk)
-        .from_subquery(sessions, Alias::new("session"))
-        .and_where(Expr::col(Alias::new("place_row")).eq(1))
-        .to_owned();
-    let statement = db.get_database_backend().build(&first);
-    care_session::Model::find_by_statement(statement)
+    care_session::Entity::find()
+        .filter(Expr::col((care_session::Entity, Column::Id)).in_subquery(per_place))
         .all(db)
         .await
 }
@@ -880,5 +886,4 @@ mod tests {
     fn like_patterns_escape_wildcards() {
         assert_eq!(escape_like("100%_a\\b"), "100\\%\\_a\\\\b");
     }
-
 }

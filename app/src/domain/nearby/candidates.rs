@@ -1,20 +1,21 @@
 //! The places around a start point that pass the place-level filters,
-//! read from the database nearest first, a chunk at a time.
+//! read from the database nearest first, a ring at a time.
 //!
-//! The database orders places by a planar distance: the latitude and the
-//! longitude difference scaled by the cosine of the start point's latitude,
-//! which needs only arithmetic that SQLite and PostgreSQL both have. Within
-//! the largest search radius that planar distance is within
-//! [`PLANAR_MARGIN`] of the haversine distance, so a place read so far is
-//! known to come before every unread one once its haversine distance is
-//! below the last read planar distance less that margin. The results are
-//! therefore in exact haversine order, as if every place in the radius had
-//! been read and sorted.
+//! Each query reads the places whose planar distance from the start point
+//! lies in a ring: beyond what earlier queries read, and up to twice as far.
+//! The planar distance takes the latitude and the longitude difference
+//! scaled by the cosine of the start point's latitude, which needs only
+//! arithmetic that SQLite and PostgreSQL both have. Within the largest
+//! search radius it is within [`PLANAR_MARGIN`] of the haversine distance,
+//! so a place read so far comes before every unread one once its haversine
+//! distance is below the ring's outer edge less that margin. The results
+//! are therefore in exact haversine order, as if every place in the radius
+//! had been read and sorted, while a search that finds enough places nearby
+//! reads only those.
 
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, Order, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
 };
 
 use super::{ChildAge, METRES_PER_DEGREE, NearbySearch};
@@ -26,20 +27,18 @@ use crate::model::{Fee, Service};
 use chrono::NaiveDate;
 
 /// Largest relative difference between the planar and the haversine
-/// distance that the search allows for. Within 20.2 km of a start point at
+/// distance that the search allows for. Within 20.6 km of a start point at
 /// most [`MAX_PLANAR_LATITUDE`] from the equator the difference stays below
 /// 0.5 % (the `planar_distance_stays_within_margin` test checks a grid of
 /// points), so 2 % leaves room.
 const PLANAR_MARGIN: f64 = 0.02;
 /// Beyond this latitude, in degrees, the search reads every place in the
-/// bounding box and sorts them itself, as it does where the box crosses
-/// the antimeridian.
+/// bounding box at once and sorts them itself, as it does where the box
+/// crosses the antimeridian.
 const MAX_PLANAR_LATITUDE: f64 = 70.0;
-/// Places read by the first query: enough for a full page of 20 results
-/// when no filter drops any. Each later query reads twice as many, up to
-/// [`MAX_CHUNK`].
-const FIRST_CHUNK: u64 = 32;
-const MAX_CHUNK: u64 = 1_024;
+/// Outer edge of the first ring, in metres. In central Nanjing a circle of
+/// 1 km holds a few dozen places; each later ring reaches twice as far.
+const FIRST_REACH_M: f64 = 1_000.0;
 
 /// The columns of a place that the filters read. Loading these alone for
 /// every place in the bounding box is several times cheaper than whole rows.
@@ -56,9 +55,6 @@ struct CandidateRow {
     offers_full_day: bool,
     fee_kind: Option<String>,
     fee_fen: Option<i32>,
-    /// The squared planar distance in square degrees, as the database
-    /// computed it; 0 where the search does not order by it.
-    planar_key: f64,
 }
 
 impl CandidateRow {
@@ -83,9 +79,9 @@ pub(super) struct Candidate {
 /// Returns the latitude and longitude ranges of a box that contains the
 /// circle of `radius_m` around `centre`. The longitude range is `None`
 /// where the box would cross a pole or the antimeridian.
-fn bounding_box(centre: GeoPoint, radius_m: u32) -> ((f64, f64), Option<(f64, f64)>) {
+fn bounding_box(centre: GeoPoint, radius_m: f64) -> ((f64, f64), Option<(f64, f64)>) {
     // One percent of margin keeps rounding from dropping a place on the edge.
-    let d_lat = f64::from(radius_m) * 1.01 / METRES_PER_DEGREE;
+    let d_lat = radius_m * 1.01 / METRES_PER_DEGREE;
     let latitudes = (centre.latitude - d_lat, centre.latitude + d_lat);
     let cos_lat = centre.latitude.to_radians().cos();
     if latitudes.0 <= -90.0 || latitudes.1 >= 90.0 || cos_lat < 0.01 {
@@ -118,17 +114,15 @@ pub(super) struct Candidates<'a> {
     age: Option<ChildAge>,
     today: NaiveDate,
     centre: GeoPoint,
-    /// The cosine of the centre's latitude, where the database orders by
-    /// planar distance; `None` where the search reads the whole box at once.
+    /// The cosine of the centre's latitude, where the search reads rings;
+    /// `None` where it reads the whole box at once.
     cos_lat: Option<f64>,
     /// Places read and kept but not handed out, nearest first.
     pending: Vec<Candidate>,
-    /// Pending places nearer than this, in metres, come before every place
-    /// not read yet.
-    settled_below_m: f64,
-    /// Rows read so far, kept or not: the offset of the next query.
-    read: u64,
-    next_chunk: u64,
+    /// Planar distance in metres up to which every place has been read.
+    reach_m: f64,
+    /// Planar distance in metres beyond which no place is inside the radius.
+    farthest_m: f64,
     exhausted: bool,
 }
 
@@ -139,8 +133,9 @@ impl<'a> Candidates<'a> {
         centre: GeoPoint,
         today: NaiveDate,
     ) -> Self {
+        let farthest_m = f64::from(search.radius_m) / (1.0 - PLANAR_MARGIN);
         let planar = centre.latitude.abs() <= MAX_PLANAR_LATITUDE
-            && bounding_box(centre, search.radius_m).1.is_some();
+            && bounding_box(centre, farthest_m).1.is_some();
         Self {
             search,
             age,
@@ -148,9 +143,8 @@ impl<'a> Candidates<'a> {
             centre,
             cos_lat: planar.then(|| centre.latitude.to_radians().cos()),
             pending: Vec::new(),
-            settled_below_m: 0.0,
-            read: 0,
-            next_chunk: FIRST_CHUNK,
+            reach_m: 0.0,
+            farthest_m,
             exhausted: false,
         }
     }
@@ -166,25 +160,32 @@ impl<'a> Candidates<'a> {
             let settled = if self.exhausted {
                 self.pending.len()
             } else {
+                let settled_below_m = self.reach_m * (1.0 - PLANAR_MARGIN);
                 self.pending
                     .iter()
-                    .take_while(|candidate| candidate.distance_m < self.settled_below_m)
+                    .take_while(|candidate| candidate.distance_m < settled_below_m)
                     .count()
             };
             if settled >= count || self.exhausted {
                 return Ok(self.pending.drain(..settled.min(count)).collect());
             }
-            self.read_chunk(db).await?;
+            self.read_ring(db).await?;
         }
     }
 
-    /// Reads the next chunk of places, nearest first by planar distance,
-    /// and merges those that pass the filters into `pending`.
-    async fn read_chunk(&mut self, db: &impl ConnectionTrait) -> Result<(), AppError> {
+    /// Reads the places of the next ring, or of the whole bounding box
+    /// where the search does not use rings, and merges those that pass the
+    /// filters into `pending`.
+    async fn read_ring(&mut self, db: &impl ConnectionTrait) -> Result<(), AppError> {
         use place::Column;
 
         let search = self.search;
-        let (latitudes, longitudes) = bounding_box(self.centre, search.radius_m);
+        let outer_m = match self.cos_lat {
+            Some(_) if self.reach_m == 0.0 => FIRST_REACH_M.min(self.farthest_m),
+            Some(_) => (self.reach_m * 2.0).min(self.farthest_m),
+            None => f64::from(search.radius_m),
+        };
+        let (latitudes, longitudes) = bounding_box(self.centre, outer_m);
         let mut query = place::Entity::find()
             .select_only()
             .columns([
@@ -210,40 +211,27 @@ impl<'a> Candidates<'a> {
         // Toddler classes and full-day places are never sessions, so only
         // the place's own declaration can meet those two filters.
         match search.service {
-            Some(Service::ToddlerClass) => query = query.filter(Column::OffersToddlerClass.eq(true)),
+            Some(Service::ToddlerClass) => {
+                query = query.filter(Column::OffersToddlerClass.eq(true))
+            }
             Some(Service::FullDay) => query = query.filter(Column::OffersFullDay.eq(true)),
             _ => {}
         }
-        let chunk = self.next_chunk;
         if let Some(cos_lat) = self.cos_lat {
-            // No place beyond this planar distance is inside the radius.
-            let farthest = f64::from(search.radius_m) / (1.0 - PLANAR_MARGIN) / METRES_PER_DEGREE;
             let key = planar_key_expr(self.centre, cos_lat);
-            query = query
-                .expr_as(key.clone(), "planar_key")
-                .filter(key.lte(farthest * farthest))
-                .order_by(Expr::col("planar_key"), Order::Asc)
-                .order_by_asc(Column::Id)
-                .offset(self.read)
-                .limit(chunk);
-        } else {
-            query = query.expr_as(Expr::val(0.0_f64), "planar_key");
+            let degrees = |metres: f64| metres / METRES_PER_DEGREE;
+            query = query.filter(key.clone().lte(degrees(outer_m).powi(2)));
+            if self.reach_m > 0.0 {
+                query = query.filter(key.gt(degrees(self.reach_m).powi(2)));
+            }
         }
         let rows = query
             .into_model::<CandidateRow>()
             .all(db)
             .await
             .map_err(AppError::from_db)?;
-
-        self.read += rows.len() as u64;
-        self.next_chunk = std::cmp::min(chunk * 2, MAX_CHUNK);
-        match (self.cos_lat, rows.last()) {
-            (Some(_), Some(last)) if rows.len() as u64 == chunk => {
-                self.settled_below_m =
-                    last.planar_key.sqrt() * METRES_PER_DEGREE * (1.0 - PLANAR_MARGIN);
-            }
-            _ => self.exhausted = true,
-        }
+        self.reach_m = outer_m;
+        self.exhausted = self.cos_lat.is_none() || outer_m >= self.farthest_m;
 
         let radius = f64::from(search.radius_m);
         for row in rows {
@@ -324,7 +312,7 @@ mod tests {
             latitude: 32.06,
             longitude: 118.78,
         };
-        let ((south, north), longitudes) = bounding_box(centre, 1_000);
+        let ((south, north), longitudes) = bounding_box(centre, 1_000.0);
         let Some((west, east)) = longitudes else {
             panic!("Nanjing needs no wrap-around");
         };
@@ -361,12 +349,12 @@ mod tests {
             latitude: 89.99,
             longitude: 0.0,
         };
-        assert!(bounding_box(centre, 20_000).1.is_none());
+        assert!(bounding_box(centre, 20_000.0).1.is_none());
     }
 
     #[test]
     fn planar_distance_stays_within_margin() {
-        let radius_m = super::super::MAX_RADIUS_M;
+        let radius_m = f64::from(super::super::MAX_RADIUS_M) / (1.0 - PLANAR_MARGIN);
         let mut worst: f64 = 0.0;
         let mut latitude = -MAX_PLANAR_LATITUDE;
         while latitude <= MAX_PLANAR_LATITUDE {

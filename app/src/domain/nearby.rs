@@ -1,10 +1,10 @@
 //! Nearby search: places around a start point, nearest first, with a
 //! walking-time estimate and each place's next session that has places left.
 //!
-//! The search first narrows places to a bounding box, which the latitude
-//! and longitude index serves. It then computes the exact haversine
-//! distance of each remaining place. Last, it looks up next sessions for
-//! the nearest places, a chunk at a time, until it has enough results.
+//! The search reads places in rings around the start point, nearest first
+//! (see `candidates`), and computes the exact haversine distance of each.
+//! It then looks up next sessions for the nearest places, a chunk at a
+//! time, until it has enough results.
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};

@@ -188,7 +188,7 @@ fn scatter(centre: GeoPoint, rng: &mut StdRng) -> GeoPoint {
     }
 }
 
-/// The street name without its 街道 or 镇 suffix, as people say it.
+/// Returns the street name without its 街道 or 镇 suffix, as people often type it.
 fn short_name(street: &str) -> &str {
     street
         .strip_suffix("街道")

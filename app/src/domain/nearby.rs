@@ -435,7 +435,7 @@ async fn resolve_name(db: &impl ConnectionTrait, name: &str) -> Result<Option<Or
         }));
     }
 
-    // The id alone first: SQLite then scans the name index, which holds
+    // The id alone first: SQLite then scans the name index, which contains
     // the name and the id, instead of the whole table.
     let found_id = place::Entity::find()
         .select_only()

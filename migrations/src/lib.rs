@@ -11,6 +11,7 @@ mod m20261204_000005_app_tokens;
 mod m20261205_000001_place_details;
 mod m20261205_000002_bookings;
 mod m20261205_000003_priority_groups;
+mod m20261205_000004_search_indexes;
 mod m20261205_000005_childcare_places;
 mod m20261205_000006_import_runs;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000001_place_details::Migration),
             Box::new(m20261205_000002_bookings::Migration),
             Box::new(m20261205_000003_priority_groups::Migration),
+            Box::new(m20261205_000004_search_indexes::Migration),
             Box::new(m20261205_000005_childcare_places::Migration),
             Box::new(m20261205_000006_import_runs::Migration),
         ]

@@ -177,6 +177,45 @@ async fn limit_keeps_the_nearest(backend: Backend) {
 }
 on_both_backends!(limit_keeps_the_nearest);
 
+async fn order_is_exact_in_every_direction(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let origin = app::geo::GeoPoint {
+        latitude: ORIGIN.0,
+        longitude: ORIGIN.1,
+    };
+    // Places on all bearings from 150 m to about 2.8 km, so that the search
+    // reads them over several rings and must merge east-west and
+    // north-south distances in exact order.
+    let mut expected = Vec::new();
+    for index in 0..48 {
+        let bearing = f64::from(index * 37 % 360).to_radians();
+        let distance = 150.0 + f64::from(index) * 57.0;
+        let latitude = ORIGIN.0 + distance * bearing.cos() / METRES_PER_DEGREE;
+        let longitude =
+            ORIGIN.1 + distance * bearing.sin() / (METRES_PER_DEGREE * ORIGIN.0.to_radians().cos());
+        let name = format!("方向{index:02}");
+        place_north(&app.db, &name, 0.0, |model| {
+            model.latitude = Set(latitude);
+            model.longitude = Set(longitude);
+            model.source_latitude = Set(latitude);
+            model.source_longitude = Set(longitude);
+        })
+        .await;
+        let point = app::geo::GeoPoint {
+            latitude,
+            longitude,
+        };
+        expected.push((origin.distance_m(point), name));
+    }
+    expected.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let expected: Vec<String> = expected.into_iter().map(|(_, name)| name).collect();
+
+    let results = search(&app, "&limit=50").await;
+
+    assert_eq!(names(&results), expected);
+}
+on_both_backends!(order_is_exact_in_every_direction);
+
 async fn next_session_has_places_left(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let db = &app.db;

@@ -462,6 +462,7 @@ fn new_place(n: usize, seat: &Seat, now: DateTime<Utc>, rng: &mut StdRng) -> pla
         star_rating: Set(star.as_ref().map(|star| star.0)),
         star_rating_date: Set(star.as_ref().map(|star| star.1.0)),
         star_rating_source: Set(star.map(|star| star.1.1)),
+        childcare_places: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -291,7 +291,8 @@ pub struct ImportRunView {
 /// The city's target: more than 4.5 childcare places per 1,000 residents.
 pub const PLACES_PER_1000_TARGET: f64 = 4.5;
 
-/// Coverage of childcare in the districts and streets an administrator sees.
+/// Coverage of childcare in the districts and streets an administrator
+/// administers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CoverageReport {

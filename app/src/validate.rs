@@ -1,6 +1,24 @@
 //! Checking and normalising what people type: mobile numbers and names.
 //! Shared by browser and server so both give the same result.
 
+/// Trims `value` and checks that it is 1 to `max` characters on one line,
+/// naming `field` in the error otherwise.
+pub fn one_line(
+    field: &'static str,
+    value: &str,
+    max: usize,
+) -> Result<String, crate::error::AppError> {
+    let value = value.trim();
+    let chars = value.chars().count();
+    if chars == 0 || chars > max || value.chars().any(char::is_control) {
+        return Err(crate::error::AppError::invalid(
+            field,
+            format!("must be 1 to {max} characters on one line"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
 /// Normalises a mainland mobile number to its 11 digits.
 ///
 /// Accepts full-width digits, spaces, dashes, dots, parentheses and a
@@ -89,6 +107,17 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn one_line_trims_and_bounds() {
+        assert_eq!(
+            one_line("name", "  亲子室 ", 3).ok().as_deref(),
+            Some("亲子室")
+        );
+        assert!(one_line("name", "   ", 3).is_err(), "empty");
+        assert!(one_line("name", "亲子室甲", 3).is_err(), "too long");
+        assert!(one_line("name", "亲子\n室", 5).is_err(), "two lines");
+    }
 
     #[test]
     fn mobile_numbers_in_the_forms_people_type() {

@@ -1,4 +1,4 @@
-//! A short-lived copy of the pages that every signed-out visitor sees the
+//! A short-lived copy of the pages that every signed-out visitor gets the
 //! same way, so a rush on the home page renders it about once a second
 //! instead of once per request.
 //!
@@ -64,7 +64,7 @@ impl Default for PageCache {
 }
 
 impl PageCache {
-    /// A cache whose copies are served for `ttl` after rendering.
+    /// Creates a cache whose copies are served for `ttl` after rendering.
     pub fn new(ttl: Duration) -> Self {
         Self {
             ttl,
@@ -92,8 +92,8 @@ impl PageCache {
     }
 }
 
-/// Middleware: answers from the copy when the request qualifies and the
-/// copy is fresh; otherwise renders and keeps the result when it may.
+/// Serves the copy when the request qualifies and the copy is fresh.
+/// Otherwise renders the page, and keeps it when it qualifies.
 pub async fn serve_cached_page(
     State(cache): State<PageCache>,
     request: Request,

@@ -190,8 +190,9 @@ pub fn router(config: &Config, app_state: AppState, auth: Auth) -> Router {
 /// Listing the routes renders the app with resource loading switched off
 /// through a flag that leptos_server keeps for the whole process, so a page
 /// whose resource first runs while another thread lists routes waits
-/// forever (leptos issue 4773). Listing once, before any router exists,
-/// keeps several servers in one process (the tests) from meeting that.
+/// forever (`IS_SUPPRESSING_RESOURCE_LOAD` in leptos_server 0.8). Listing
+/// once, before any router exists, keeps several servers in one process
+/// (the tests) from meeting that.
 fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
         std::sync::OnceLock::new();

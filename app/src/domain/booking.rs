@@ -1915,14 +1915,7 @@ pub async fn create_session(
     if !may_manage_place(db, viewer, place_id).await? {
         return Err(AppError::Forbidden);
     }
-    let title = input.title.trim();
-    let title_chars = title.chars().count();
-    if title_chars == 0 || title_chars > 100 || title.chars().any(char::is_control) {
-        return Err(AppError::invalid(
-            "title",
-            "must be 1 to 100 characters on one line",
-        ));
-    }
+    let title = crate::validate::one_line("title", &input.title, 100)?;
     if input.starts_at <= now {
         return Err(AppError::invalid("starts_at", "must be in the future"));
     }
@@ -1988,7 +1981,7 @@ pub async fn create_session(
     let row = care_session::ActiveModel {
         place_id: Set(place_id),
         kind: Set(input.kind.as_str().to_owned()),
-        title: Set(title.to_owned()),
+        title: Set(title),
         starts_at: Set(input.starts_at),
         ends_at: Set(input.ends_at),
         capacity: Set(count(input.capacity)?),

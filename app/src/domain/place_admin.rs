@@ -21,6 +21,7 @@ use crate::model::{
     CoverageReport, Disclosure, DistrictCoverage, Fee, PLACES_PER_1000_TARGET, PlaceDetail,
     PlaceInput, Role, Service, StreetCoverage, Viewer,
 };
+use crate::validate::one_line;
 
 /// Most childcare places one place may record.
 const MAX_CHILDCARE_PLACES: u32 = 5_000;
@@ -58,18 +59,6 @@ async fn districts_in_scope(
     Ok(Some(names))
 }
 
-fn text(field: &'static str, value: &str, max: usize) -> Result<String, AppError> {
-    let value = value.trim();
-    let chars = value.chars().count();
-    if chars == 0 || chars > max || value.chars().any(char::is_control) {
-        return Err(AppError::invalid(
-            field,
-            format!("must be 1 to {max} characters on one line"),
-        ));
-    }
-    Ok(value.to_owned())
-}
-
 fn optional_text(
     field: &'static str,
     value: Option<&str>,
@@ -77,7 +66,7 @@ fn optional_text(
 ) -> Result<Option<String>, AppError> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(value) => text(field, value, max).map(Some),
+        Some(value) => one_line(field, value, max).map(Some),
     }
 }
 
@@ -89,7 +78,7 @@ fn check_disclosure<T>(
     let Some(disclosure) = disclosure else {
         return Ok(None);
     };
-    let source = text(field, &disclosure.source, 200)?;
+    let source = one_line(field, &disclosure.source, 200)?;
     if disclosure.date > crate::time::local_date(now) {
         return Err(AppError::invalid(
             field,
@@ -107,8 +96,8 @@ async fn apply(
     input: &PlaceInput,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let name = text("name", &input.name, 200)?;
-    let address = text("address", &input.address, 500)?;
+    let name = one_line("name", &input.name, 200)?;
+    let address = one_line("address", &input.address, 500)?;
     let district_name = input.district.trim();
     let known = district::Entity::find()
         .filter(district::Column::Name.eq(district_name))

@@ -90,7 +90,7 @@ pub const FIRST_PAGE_TTL: Duration = Duration::from_secs(1);
 
 /// The first page of places, the same for every visitor of the home page,
 /// kept for a short time so a busy home page reads the database about once
-/// per interval instead of on every request. The list holds names and
+/// per interval instead of on every request. The list contains names and
 /// addresses, which change rarely, and no places-left figures. Each server
 /// process keeps its own copy, so a change shows everywhere within the
 /// interval.
@@ -110,7 +110,7 @@ impl Default for FirstPageCache {
 }
 
 impl FirstPageCache {
-    /// A cache whose copy is used for `ttl` after it was read.
+    /// Creates a cache whose copy is used for `ttl` after it was read.
     pub fn new(ttl: Duration) -> Self {
         Self {
             ttl,

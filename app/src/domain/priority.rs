@@ -4,7 +4,7 @@
 //! `draw_by_priority` then draws the members before everyone else.
 //!
 //! Membership is sensitive, so only city administrators read or change it,
-//! every read and change is audited, and a guardian sees their own
+//! every read and change is audited, and a guardian is shown their own
 //! children's groups. The draw's public record shows each entry's group
 //! rank, never the group or the child.
 
@@ -23,7 +23,7 @@ use crate::error::AppError;
 use crate::model::{
     NewPriorityGroup, PriorityGrant, PriorityGroupName, PriorityGroupView, PriorityMember, Viewer,
 };
-use crate::validate::{normalize_mobile, normalize_name};
+use crate::validate::{normalize_mobile, normalize_name, one_line};
 
 /// The rank of an entry whose child is in no group; such entries are drawn
 /// after all groups.
@@ -94,20 +94,8 @@ pub async fn create_group(
             "must be 1 to 32 lowercase letters, digits or underscores",
         ));
     }
-    let name = |field: &'static str, text: &str, max: usize| {
-        let text = text.trim();
-        let chars = text.chars().count();
-        if chars == 0 || chars > max || text.chars().any(char::is_control) {
-            Err(AppError::invalid(
-                field,
-                format!("must be 1 to {max} characters on one line"),
-            ))
-        } else {
-            Ok(text.to_owned())
-        }
-    };
-    let name_zh = name("name_zh", &input.name_zh, 50)?;
-    let name_en = name("name_en", &input.name_en, 80)?;
+    let name_zh = one_line("name_zh", &input.name_zh, 50)?;
+    let name_en = one_line("name_en", &input.name_en, 80)?;
 
     if !(1..=9).contains(&input.rank) {
         return Err(AppError::invalid("rank", "must be from 1 to 9"));
@@ -210,10 +198,9 @@ pub async fn members(
         .collect())
 }
 
-/// Puts a child in a group. The child is found by its guardian's mobile
-/// number and its display name, as they appear on the papers the family
-/// shows; no match gives 404 without saying which part did not match.
-/// Granting again changes nothing.
+/// Puts a child in a group, found by its guardian's mobile number and its
+/// display name as the family's papers give them. No match gives 404, which
+/// does not say which part failed to match. Granting again changes nothing.
 pub async fn grant(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -223,6 +210,7 @@ pub async fn grant(
 ) -> Result<PriorityMember, AppError> {
     require_city_admin(viewer)?;
     let group = find_group(db, group_id).await?;
+
     let mobile = normalize_mobile(&input.guardian_mobile).ok_or_else(|| {
         AppError::invalid(
             "guardian_mobile",
@@ -247,6 +235,7 @@ pub async fn grant(
         .into_iter()
         .map(|family| family.id)
         .collect();
+
     let mut matches = child::Entity::find()
         .filter(child::Column::FamilyId.is_in(families))
         .filter(child::Column::DisplayName.eq(name))
@@ -262,6 +251,7 @@ pub async fn grant(
         }
         (None, _) => return Err(AppError::NotFound),
     };
+
     child_priority::Entity::insert(child_priority::ActiveModel {
         child_id: Set(child.id),
         group_id: Set(group.id),
@@ -333,76 +323,53 @@ pub async fn revoke(
     .await
 }
 
+/// Returns each membership of these children with its group.
+async fn memberships(
+    db: &impl ConnectionTrait,
+    child_ids: &[i64],
+) -> Result<Vec<(i64, priority_group::Model)>, AppError> {
+    if child_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = child_priority::Entity::find()
+        .filter(child_priority::Column::ChildId.is_in(child_ids.iter().copied()))
+        .find_also_related(priority_group::Entity)
+        .order_by_asc(priority_group::Column::Rank)
+        .all(db)
+        .await
+        .map_err(AppError::from_db)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(membership, group)| Some((membership.child_id, group?)))
+        .collect())
+}
+
 /// Returns the best (lowest) group rank of each child that is in a group.
 pub async fn ranks(
     db: &impl ConnectionTrait,
     child_ids: &[i64],
 ) -> Result<HashMap<i64, i32>, AppError> {
-    if child_ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let memberships = child_priority::Entity::find()
-        .filter(child_priority::Column::ChildId.is_in(child_ids.iter().copied()))
-        .all(db)
-        .await
-        .map_err(AppError::from_db)?;
-    let group_ids: Vec<i64> = memberships.iter().map(|row| row.group_id).collect();
-    let group_ranks: HashMap<i64, i32> = priority_group::Entity::find()
-        .filter(priority_group::Column::Id.is_in(group_ids))
-        .all(db)
-        .await
-        .map_err(AppError::from_db)?
-        .into_iter()
-        .map(|group| (group.id, group.rank))
-        .collect();
     let mut best: HashMap<i64, i32> = HashMap::new();
-    for row in memberships {
-        let Some(&rank) = group_ranks.get(&row.group_id) else {
-            continue;
-        };
-        best.entry(row.child_id)
-            .and_modify(|current| *current = Ord::min(*current, rank))
-            .or_insert(rank);
+    for (child_id, group) in memberships(db, child_ids).await? {
+        best.entry(child_id)
+            .and_modify(|current| *current = Ord::min(*current, group.rank))
+            .or_insert(group.rank);
     }
     Ok(best)
 }
 
-/// Returns the groups each of these children is in, for their guardian.
+/// Returns the groups each of these children is in, by rank, for their
+/// guardian.
 pub async fn groups_of(
     db: &impl ConnectionTrait,
     child_ids: &[i64],
 ) -> Result<HashMap<i64, Vec<PriorityGroupName>>, AppError> {
-    if child_ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let memberships = child_priority::Entity::find()
-        .filter(child_priority::Column::ChildId.is_in(child_ids.iter().copied()))
-        .all(db)
-        .await
-        .map_err(AppError::from_db)?;
-    let group_ids: Vec<i64> = memberships.iter().map(|row| row.group_id).collect();
-    let names: HashMap<i64, PriorityGroupName> = priority_group::Entity::find()
-        .filter(priority_group::Column::Id.is_in(group_ids))
-        .order_by_asc(priority_group::Column::Rank)
-        .all(db)
-        .await
-        .map_err(AppError::from_db)?
-        .into_iter()
-        .map(|group| {
-            (
-                group.id,
-                PriorityGroupName {
-                    zh: group.name_zh,
-                    en: group.name_en,
-                },
-            )
-        })
-        .collect();
     let mut groups: HashMap<i64, Vec<PriorityGroupName>> = HashMap::new();
-    for row in memberships {
-        if let Some(name) = names.get(&row.group_id) {
-            groups.entry(row.child_id).or_default().push(name.clone());
-        }
+    for (child_id, group) in memberships(db, child_ids).await? {
+        groups.entry(child_id).or_default().push(PriorityGroupName {
+            zh: group.name_zh,
+            en: group.name_en,
+        });
     }
     Ok(groups)
 }

@@ -314,7 +314,7 @@ async fn coverage_counts_places_per_district_and_street(backend: Backend) {
     assert_eq!(xinjiekou["public_benefit_providers"], 1);
     assert_eq!(xinjiekou["public_benefit_places"], 2_000);
 
-    // A district administrator sees only their district.
+    // A district administrator gets only their district.
     let own: Value = send(&app, &district, Method::GET, "/api/v1/admin/coverage", None)
         .await
         .json()

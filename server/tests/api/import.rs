@@ -73,7 +73,7 @@ async fn nanjing_files_import_with_expected_counts(backend: Backend) {
     .await
     .expect("places import");
 
-    // The demo data already holds the four districts of its places.
+    // The demo data already contains the four districts of its places.
     assert_eq!(districts.inserted, 7, "districts: {districts:?}");
     assert_eq!(districts.updated, 4, "districts: {districts:?}");
     assert!(districts.rejected.is_empty(), "{:?}", districts.rejected);

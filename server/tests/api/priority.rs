@@ -226,7 +226,7 @@ async fn priority_groups_admin_rules(backend: Backend) {
     .expect("JSON");
     assert_eq!(groups[0]["members"], 1);
 
-    // The guardian sees the group on the child and in the export.
+    // The guardian is shown the group on the child and in the export.
     let family: Value = send(&app, &guardian, Method::GET, "/api/v1/family", None)
         .await
         .json()

@@ -37,7 +37,8 @@ const PLANAR_MARGIN: f64 = 0.02;
 /// crosses the antimeridian.
 const MAX_PLANAR_LATITUDE: f64 = 70.0;
 /// Outer edge of the first ring, in metres. In central Nanjing a circle of
-/// 1 km holds a few dozen places; each later ring reaches twice as far.
+/// 1 km contains a few dozen places (an estimate), and each later ring
+/// reaches twice as far.
 const FIRST_REACH_M: f64 = 1_000.0;
 
 /// The columns of a place that the filters read. Loading these alone for
@@ -299,7 +300,7 @@ fn place_needs_session(
 mod tests {
     use super::*;
 
-    /// The same as [`planar_key_expr`], in Rust.
+    /// Computes the same key as [`planar_key_expr`], in Rust.
     fn planar_key(centre: GeoPoint, cos_lat: f64, point: GeoPoint) -> f64 {
         let north = point.latitude - centre.latitude;
         let east = (point.longitude - centre.longitude) * cos_lat;

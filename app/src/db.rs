@@ -84,6 +84,21 @@ pub async fn begin_write(
     Ok((txn, WriterTurn { _guard: turn }))
 }
 
+/// Returns a number that tells this pool apart from every other pool open
+/// in the process, for state kept per database (tests open many).
+pub fn pool_id(db: &DatabaseConnection) -> usize {
+    // Each pool holds its connect options in one `Arc` for its lifetime.
+    match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Sqlite => {
+            std::sync::Arc::as_ptr(&db.get_sqlite_connection_pool().connect_options()) as usize
+        }
+        sea_orm::DatabaseBackend::Postgres => {
+            std::sync::Arc::as_ptr(&db.get_postgres_connection_pool().connect_options()) as usize
+        }
+        _ => 0,
+    }
+}
+
 /// A process's turn to write to SQLite; nothing on PostgreSQL.
 #[derive(Debug)]
 pub struct WriterTurn {

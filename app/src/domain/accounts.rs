@@ -82,18 +82,21 @@ pub async fn viewer(
     db: &impl ConnectionTrait,
     account_id: i64,
 ) -> Result<Option<Viewer>, AppError> {
-    let Some(account) = account::Entity::find_by_id(account_id)
-        .one(db)
+    // One query for the account and its grants: this runs on every
+    // signed-in request.
+    let found = account::Entity::find_by_id(account_id)
+        .find_with_related(role_grant::Entity)
+        .order_by_asc(role_grant::Column::Id)
+        .all(db)
         .await
-        .map_err(AppError::from_db)?
-    else {
+        .map_err(AppError::from_db)?;
+    let Some((account, grants)) = found.into_iter().next() else {
         return Ok(None);
     };
-    let roles = roles_of(db, account_id).await?;
     Ok(Some(Viewer {
         account_id,
         display_name: account.display_name,
-        roles,
+        roles: grants.into_iter().filter_map(role_from_row).collect(),
     }))
 }
 

@@ -14,7 +14,8 @@
 //! row. The children's locks keep two sessions booked for one child from
 //! both passing the overlap check; the session's lock orders all writers
 //! of one session. Checks that need no lock run before the transaction,
-//! so the session's row is held for a few statements only.
+//! so the session's row is held for a few statements only, and booking
+//! requests that arrive together are written together (see `batch`).
 //!
 //! Because every decision is made from rows inside such a transaction,
 //! any number of server processes may share one database and run the jobs
@@ -48,7 +49,7 @@ use crate::model::{
 use crate::time::{SHANGHAI, local_date};
 
 /// Attempts of a write transaction that found the database busy.
-const WRITE_ATTEMPTS: u32 = 4;
+pub(crate) const WRITE_ATTEMPTS: u32 = 4;
 /// Letters of check-in codes: digits and capitals without 0, 1, I, L, O.
 const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 const CODE_LENGTH: usize = 6;
@@ -224,8 +225,8 @@ macro_rules! retry_busy {
         let mut attempt = 1;
         loop {
             match $operation.await {
-                Err(AppError::Unavailable) if attempt < WRITE_ATTEMPTS => {
-                    pause_before_retry(attempt).await;
+                Err(AppError::Unavailable) if attempt < $crate::domain::booking::WRITE_ATTEMPTS => {
+                    $crate::domain::booking::pause_before_retry(attempt).await;
                     attempt += 1;
                 }
                 other => break other,
@@ -234,7 +235,11 @@ macro_rules! retry_busy {
     }};
 }
 
-async fn pause_before_retry(attempt: u32) {
+mod batch;
+
+pub use batch::{WriteStats, waiting_to_write, write_stats};
+
+pub(crate) async fn pause_before_retry(attempt: u32) {
     let pause = rand::thread_rng().gen_range(5..50) * u64::from(attempt);
     tokio::time::sleep(StdDuration::from_millis(pause)).await;
 }
@@ -296,61 +301,105 @@ async fn adjust_taken(
     Ok(changed == 1)
 }
 
-/// Checks whether `child` may take a place in `session`: age on the
-/// session date, no place in it yet, no other booking at the same time,
-/// and the weekly limit. The outer error is a database failure.
-async fn check_child(
-    txn: &impl ConnectionTrait,
+/// A booked session of a child, as the booking checks need it.
+#[derive(Debug, Clone, Copy)]
+struct Held {
+    session_id: i64,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+}
+
+/// Reads, for each of `child_ids`, the booked sessions that could matter
+/// to a booking of `session`: those that end after its week starts and
+/// start before it or the week ends. One query for all the children.
+async fn held_near(
+    db: &impl ConnectionTrait,
+    session: &care_session::Model,
+    child_ids: &[i64],
+) -> Result<HashMap<i64, Vec<Held>>, AppError> {
+    let (week_start, week_end) = local_week(local_date(session.starts_at));
+    let to_session = booking::Entity::belongs_to(care_session::Entity)
+        .from(booking::Column::SessionId)
+        .to(care_session::Column::Id)
+        .into();
+    let rows: Vec<(i64, i64, DateTime<Utc>, DateTime<Utc>)> = booking::Entity::find()
+        .select_only()
+        .column(booking::Column::ChildId)
+        .column(care_session::Column::Id)
+        .column(care_session::Column::StartsAt)
+        .column(care_session::Column::EndsAt)
+        .join(sea_orm::JoinType::InnerJoin, to_session)
+        // `child_id` is indexed; a cancelled booking has no active child.
+        .filter(booking::Column::ChildId.is_in(child_ids.iter().copied()))
+        .filter(booking::Column::ActiveChildId.is_not_null())
+        .filter(care_session::Column::EndsAt.gt(Ord::min(week_start, session.starts_at)))
+        .filter(care_session::Column::StartsAt.lt(Ord::max(week_end, session.ends_at)))
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(AppError::from_db)?;
+    let mut held: HashMap<i64, Vec<Held>> = HashMap::new();
+    for (child_id, session_id, starts_at, ends_at) in rows {
+        held.entry(child_id).or_default().push(Held {
+            session_id,
+            starts_at,
+            ends_at,
+        });
+    }
+    Ok(held)
+}
+
+/// Decides whether a child born on `birth_date` may take a place in
+/// `session`, given the sessions it holds nearby ([`held_near`]): age on
+/// the session date, no place in it yet, no other booking at the same
+/// time, and the weekly limit.
+fn judge_child(
     rules: &BookingRules,
     session: &care_session::Model,
-    child: &child::Model,
-) -> Result<Result<(), Refusal>, AppError> {
+    birth_date: NaiveDate,
+    held: &[Held],
+) -> Result<(), Refusal> {
     let session_date = local_date(session.starts_at);
-    let age = age_in_months(child.birth_date, session_date);
-    let in_range = age.is_some_and(|months| {
+    let in_range = age_in_months(birth_date, session_date).is_some_and(|months| {
         i64::from(months) >= i64::from(session.min_age_months)
             && i64::from(months) <= i64::from(session.max_age_months)
     });
     if !in_range {
-        return Ok(Err(Refusal::AgeOutOfRange));
+        return Err(Refusal::AgeOutOfRange);
     }
-
-    // One read of the child's booked sessions that could matter: those
-    // that end after the week starts and start before this session or the
-    // week ends.
-    let (week_start, week_end) = local_week(session_date);
-    let booked_sessions = Query::select()
-        .column(booking::Column::SessionId)
-        .from(booking::Entity)
-        .and_where(Expr::col(booking::Column::ActiveChildId).eq(child.id))
-        .to_owned();
-    let nearby = care_session::Entity::find()
-        .filter(care_session::Column::Id.in_subquery(booked_sessions))
-        .filter(care_session::Column::EndsAt.gt(Ord::min(week_start, session.starts_at)))
-        .filter(care_session::Column::StartsAt.lt(Ord::max(week_end, session.ends_at)))
-        .all(txn)
-        .await
-        .map_err(AppError::from_db)?;
-
-    if nearby.iter().any(|other| other.id == session.id) {
-        return Ok(Err(Refusal::AlreadyBooked));
+    if held.iter().any(|other| other.session_id == session.id) {
+        return Err(Refusal::AlreadyBooked);
     }
-    let overlaps = |other: &&care_session::Model| {
-        other.starts_at < session.ends_at && other.ends_at > session.starts_at
-    };
-    if nearby.iter().any(|other| overlaps(&other)) {
-        return Ok(Err(Refusal::Overlap));
+    if held
+        .iter()
+        .any(|other| other.starts_at < session.ends_at && other.ends_at > session.starts_at)
+    {
+        return Err(Refusal::Overlap);
     }
     if rules.weekly_limit > 0 {
-        let this_week = nearby
+        let (week_start, week_end) = local_week(session_date);
+        let this_week = held
             .iter()
             .filter(|other| other.starts_at >= week_start && other.starts_at < week_end)
             .count();
         if this_week >= rules.weekly_limit as usize {
-            return Ok(Err(Refusal::WeeklyLimit));
+            return Err(Refusal::WeeklyLimit);
         }
     }
-    Ok(Ok(()))
+    Ok(())
+}
+
+/// Checks whether `child` may take a place in `session` ([`judge_child`]).
+/// The outer error is a database failure.
+async fn check_child(
+    db: &impl ConnectionTrait,
+    rules: &BookingRules,
+    session: &care_session::Model,
+    child: &child::Model,
+) -> Result<Result<(), Refusal>, AppError> {
+    let held = held_near(db, session, &[child.id]).await?;
+    let held = held.get(&child.id).map_or(&[][..], Vec::as_slice);
+    Ok(judge_child(rules, session, child.birth_date, held))
 }
 
 /// Returns the instants that bound the week (Monday 00:00 to Monday 00:00
@@ -401,7 +450,8 @@ pub async fn book(
     if let Some(earlier) = earlier_outcome(db, actor, key).await? {
         return Ok(earlier);
     }
-    let session = care_session::Entity::find_by_id(request.session_id)
+    let (session, place) = care_session::Entity::find_by_id(request.session_id)
+        .find_also_related(place::Entity)
         .one(db)
         .await
         .map_err(AppError::from_db)?
@@ -409,65 +459,26 @@ pub async fn book(
     check_times(&session, now)?;
     let mut requested = Vec::with_capacity(child_ids.len());
     for &child_id in &child_ids {
-        let child = child::Entity::find_by_id(child_id)
-            .one(db)
-            .await
-            .map_err(AppError::from_db)?
-            .ok_or(AppError::NotFound)?;
-        let access = family::access_to_child(db, actor, &child).await?;
+        let (child, access) = family::child_with_access(db, actor, child_id).await?;
         check_child(db, rules, &session, &child).await??;
         if open_entry(db, session.id, child_id).await?.is_some() {
             return Err(Refusal::AlreadyWaiting.into());
         }
         requested.push(Requested { child, access });
     }
-    let place_name = place::Entity::find_by_id(session.place_id)
-        .one(db)
-        .await
-        .map_err(AppError::from_db)?
-        .map(|row| row.name)
-        .unwrap_or_default();
+    let place_name = place.map(|row| row.name).unwrap_or_default();
 
-    let written = retry_busy!(async {
-        let (txn, _turn) = begin_write(db).await?;
-        // Children first, in id order, then the session: the order every
-        // booking transaction locks in.
-        for entry in &requested {
-            let child = lock_child(&txn, entry.child.id).await?;
-            check_child(&txn, rules, &session, &child).await??;
-        }
-        let session = lock_session(&txn, request.session_id).await?;
-        let outcome = book_locked(
-            &txn,
-            rules,
-            actor,
-            &session,
-            &place_name,
-            &requested,
-            request.join_waitlist,
-            now,
-        )
-        .await?;
-        if let Some(key) = key {
-            let stored = serde_json::to_value(&outcome).map_err(|error| {
-                tracing::error!(%error, "booking outcome does not serialise");
-                AppError::Internal
-            })?;
-            booking_request::ActiveModel {
-                account_id: Set(actor),
-                idempotency_key: Set(key.to_owned()),
-                outcome: Set(stored),
-                created_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await
-            .map_err(AppError::from_db)?;
-        }
-        txn.commit().await.map_err(AppError::from_db)?;
-        Ok(outcome)
-    });
-    match written {
+    let job = batch::Job {
+        actor,
+        session,
+        place_name,
+        requested,
+        join_waitlist: request.join_waitlist,
+        key: key.map(str::to_owned),
+        rules: rules.clone(),
+        now,
+    };
+    match batch::submit(db, job).await {
         // The same request, sent twice at once, lost to its twin: the
         // unique indexes refused the second booking; answer as the first.
         Err(error) => match earlier_outcome(db, actor, key).await? {
@@ -476,6 +487,52 @@ pub async fn book(
         },
         outcome => outcome,
     }
+}
+
+/// Writes one prepared request in a transaction of its own.
+async fn write_one(db: &DatabaseConnection, job: &batch::Job) -> Result<BookOutcome, AppError> {
+    let (txn, _turn) = begin_write(db).await?;
+    // Children first, in id order, then the session: the order every
+    // booking transaction locks in.
+    for entry in &job.requested {
+        let child = lock_child(&txn, entry.child.id).await?;
+        check_child(&txn, &job.rules, &job.session, &child).await??;
+    }
+    let session = lock_session(&txn, job.session.id).await?;
+    let outcome = book_locked(&txn, job, &session).await?;
+    store_outcome(&txn, [(job, &outcome)]).await?;
+    txn.commit().await.map_err(AppError::from_db)?;
+    Ok(outcome)
+}
+
+/// Stores the outcome of each request that carries an idempotency key, in
+/// the transaction that wrote it.
+async fn store_outcome<'a>(
+    txn: &DatabaseTransaction,
+    written: impl IntoIterator<Item = (&'a batch::Job, &'a BookOutcome)>,
+) -> Result<(), AppError> {
+    let mut rows = Vec::new();
+    for (job, outcome) in written {
+        let Some(key) = &job.key else { continue };
+        let stored = serde_json::to_value(outcome).map_err(|error| {
+            tracing::error!(%error, "booking outcome does not serialise");
+            AppError::Internal
+        })?;
+        rows.push(booking_request::ActiveModel {
+            account_id: Set(job.actor),
+            idempotency_key: Set(key.clone()),
+            outcome: Set(stored),
+            created_at: Set(job.now),
+            ..Default::default()
+        });
+    }
+    if !rows.is_empty() {
+        booking_request::Entity::insert_many(rows)
+            .exec_without_returning(txn)
+            .await
+            .map_err(AppError::from_db)?;
+    }
+    Ok(())
 }
 
 /// Returns the stored answer to an earlier request with this key.
@@ -533,49 +590,57 @@ impl Requested {
     }
 }
 
-/// Takes places for the requested children, or queues them, in a
-/// transaction that has locked their rows and the session's.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "the pieces of one request, read before the transaction"
-)]
+/// Takes places for the children of one request, or queues them, in a
+/// transaction that has locked their rows and the session's (`session` is
+/// the locked row).
 async fn book_locked(
     txn: &DatabaseTransaction,
-    rules: &BookingRules,
-    actor: i64,
+    job: &batch::Job,
     session: &care_session::Model,
-    place_name: &str,
-    requested: &[Requested],
-    join_waitlist: bool,
-    now: DateTime<Utc>,
 ) -> Result<BookOutcome, AppError> {
     if let Some(draw_ends) = draw_ends_at(session) {
-        if now < draw_ends {
-            let entries = join_queue(txn, actor, session, place_name, requested, true, now).await?;
-            return Ok(BookOutcome::InDraw { entries });
+        if job.now < draw_ends {
+            return enqueue_one(txn, job, session, true).await;
         }
         if session.drawn_at.is_none() {
-            run_draw(txn, rules, session, now).await?;
+            run_draw(txn, &job.rules, session, job.now).await?;
         }
     }
 
-    let wanted = i32::try_from(requested.len()).map_err(|_| AppError::Internal)?;
+    let wanted = i32::try_from(job.requested.len()).map_err(|_| AppError::Internal)?;
     // The locked row shows whether the places are free.
     let fits = session.booked + wanted <= session.capacity;
-    if fits && adjust_taken(txn, session.id, wanted, now).await? {
-        let mut bookings = Vec::with_capacity(requested.len());
-        for entry in requested {
-            let row = insert_booking(txn, actor, session, entry, now).await?;
-            bookings.push(row);
-        }
-        let views = booking_views(txn, bookings, now).await?;
-        return Ok(BookOutcome::Booked { bookings: views });
+    if fits && adjust_taken(txn, session.id, wanted, job.now).await? {
+        return take_places(txn, job, session).await;
     }
-    if !join_waitlist {
+    if !job.join_waitlist {
         return Err(AppError::Full);
     }
-    let entries = join_queue(txn, actor, session, place_name, requested, false, now).await?;
-    Ok(BookOutcome::Waitlisted { entries })
+    enqueue_one(txn, job, session, false).await
+}
+
+/// Books the request's children into places already counted as taken.
+async fn take_places(
+    txn: &DatabaseTransaction,
+    job: &batch::Job,
+    session: &care_session::Model,
+) -> Result<BookOutcome, AppError> {
+    let mut bookings = Vec::with_capacity(job.requested.len());
+    for entry in &job.requested {
+        bookings.push(insert_booking(txn, job.actor, session, entry, job.now).await?);
+    }
+    let views = booking_views(txn, bookings, job.now).await?;
+    Ok(BookOutcome::Booked { bookings: views })
+}
+
+async fn enqueue_one(
+    txn: &DatabaseTransaction,
+    job: &batch::Job,
+    session: &care_session::Model,
+    in_draw: bool,
+) -> Result<BookOutcome, AppError> {
+    let mut outcomes = enqueue(txn, session, &[(job, in_draw)]).await?;
+    outcomes.pop().ok_or(AppError::Internal)
 }
 
 /// Inserts a confirmed booking for a place already counted as taken, with
@@ -666,72 +731,99 @@ async fn open_entry(
         .map_err(AppError::from_db)
 }
 
-/// Puts the children on the session's waitlist, or into its draw.
-async fn join_queue(
+/// Puts the children of each request on the session's waitlist, or into
+/// its draw when the flag says so, with one insert for all of them; the
+/// session must be locked. Returns an outcome per request, in order.
+async fn enqueue(
     txn: &DatabaseTransaction,
-    actor: i64,
     session: &care_session::Model,
-    place_name: &str,
-    requested: &[Requested],
-    in_draw: bool,
-    now: DateTime<Utc>,
-) -> Result<Vec<WaitlistView>, AppError> {
-    let mut views = Vec::with_capacity(requested.len());
-    for entry in requested {
-        let row = waitlist_entry::ActiveModel {
-            session_id: Set(session.id),
-            child_id: Set(entry.child.id),
-            family_id: Set(entry.family_id()),
-            joined_by: Set(Some(actor)),
-            status: Set(WaitlistStatus::Waiting.as_str().to_owned()),
-            active_child_id: Set(Some(entry.child.id)),
-            priority: Set(0),
-            in_draw: Set(in_draw),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(txn)
+    requests: &[(&batch::Job, bool)],
+) -> Result<Vec<BookOutcome>, AppError> {
+    if requests.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The session is locked, so the queue only grows by these entries.
+    let ahead = queue_length(txn, session.id).await?;
+    let models = requests.iter().flat_map(|&(job, in_draw)| {
+        job.requested
+            .iter()
+            .map(move |entry| waitlist_entry::ActiveModel {
+                session_id: Set(session.id),
+                child_id: Set(entry.child.id),
+                family_id: Set(entry.family_id()),
+                joined_by: Set(Some(job.actor)),
+                status: Set(WaitlistStatus::Waiting.as_str().to_owned()),
+                active_child_id: Set(Some(entry.child.id)),
+                priority: Set(0),
+                in_draw: Set(in_draw),
+                created_at: Set(job.now),
+                ..Default::default()
+            })
+    });
+    let mut rows = waitlist_entry::Entity::insert_many(models)
+        .exec_with_returning(txn)
         .await
         .map_err(AppError::from_db)?;
-        if let Some(guardian) = entry.access.on_behalf_of() {
-            audit::record(
-                txn,
-                AuditEntry {
-                    actor: Some(actor),
-                    on_behalf_of: Some(guardian),
-                    action: if in_draw {
-                        "draw.enter"
-                    } else {
-                        "waitlist.join"
+    // Positions follow ids, which follow the order of insertion.
+    rows.sort_by_key(|row| row.id);
+    let mut position = ahead;
+    let mut by_child = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let queued = (!row.in_draw).then(|| {
+            position += 1;
+            position
+        });
+        by_child.insert(row.child_id, (row, queued));
+    }
+
+    let mut outcomes = Vec::with_capacity(requests.len());
+    for &(job, in_draw) in requests {
+        let mut views = Vec::with_capacity(job.requested.len());
+        for entry in &job.requested {
+            let (row, position) = by_child.remove(&entry.child.id).ok_or_else(|| {
+                tracing::error!(session.id, "a queued child has no waitlist row");
+                AppError::Internal
+            })?;
+            if let Some(guardian) = entry.access.on_behalf_of() {
+                audit::record(
+                    txn,
+                    AuditEntry {
+                        actor: Some(job.actor),
+                        on_behalf_of: Some(guardian),
+                        action: if in_draw {
+                            "draw.enter"
+                        } else {
+                            "waitlist.join"
+                        },
+                        target_kind: "waitlist_entry",
+                        target_id: Some(row.id.to_string()),
+                        detail: Some(json!({ "session_id": session.id })),
                     },
-                    target_kind: "waitlist_entry",
-                    target_id: Some(row.id.to_string()),
-                    detail: Some(json!({ "session_id": session.id })),
-                },
-                now,
-            )
-            .await?;
+                    job.now,
+                )
+                .await?;
+            }
+            views.push(WaitlistView {
+                id: row.id,
+                session_id: session.id,
+                session_title: session.title.clone(),
+                place_name: job.place_name.clone(),
+                starts_at: session.starts_at,
+                child_id: entry.child.id,
+                child_name: entry.child.display_name.clone(),
+                status: WaitlistStatus::Waiting,
+                position: position.map(|position| u32::try_from(position).unwrap_or(u32::MAX)),
+                in_draw,
+                offer_expires_at: None,
+            });
         }
-        let position = if in_draw {
-            None
+        outcomes.push(if in_draw {
+            BookOutcome::InDraw { entries: views }
         } else {
-            Some(queue_position(txn, &row).await?)
-        };
-        views.push(WaitlistView {
-            id: row.id,
-            session_id: session.id,
-            session_title: session.title.clone(),
-            place_name: place_name.to_owned(),
-            starts_at: session.starts_at,
-            child_id: entry.child.id,
-            child_name: entry.child.display_name.clone(),
-            status: WaitlistStatus::Waiting,
-            position,
-            in_draw,
-            offer_expires_at: None,
+            BookOutcome::Waitlisted { entries: views }
         });
     }
-    Ok(views)
+    Ok(outcomes)
 }
 
 /// Hands one freed place on: to the first waiting child who may still take
@@ -825,11 +917,7 @@ async fn queue(
     waitlist_entry::Entity::find()
         .filter(waitlist_entry::Column::SessionId.eq(session_id))
         .filter(waitlist_entry::Column::Status.eq(WaitlistStatus::Waiting.as_str()))
-        .filter(
-            waitlist_entry::Column::InDraw
-                .eq(false)
-                .or(waitlist_entry::Column::DrawRank.is_not_null()),
-        )
+        .filter(in_queue())
         .order_by_desc(waitlist_entry::Column::InDraw)
         .order_by_asc(waitlist_entry::Column::DrawRank)
         .order_by_asc(waitlist_entry::Column::Id)
@@ -837,6 +925,24 @@ async fn queue(
         .all(txn)
         .await
         .map_err(AppError::from_db)
+}
+
+/// Returns the number of entries in the session's queue.
+async fn queue_length(txn: &impl ConnectionTrait, session_id: i64) -> Result<u64, AppError> {
+    waitlist_entry::Entity::find()
+        .filter(waitlist_entry::Column::SessionId.eq(session_id))
+        .filter(waitlist_entry::Column::Status.eq(WaitlistStatus::Waiting.as_str()))
+        .filter(in_queue())
+        .count(txn)
+        .await
+        .map_err(AppError::from_db)
+}
+
+/// Entries in the queue: those not in a draw, and those the draw ranked.
+fn in_queue() -> sea_orm::Condition {
+    sea_orm::Condition::any()
+        .add(waitlist_entry::Column::InDraw.eq(false))
+        .add(waitlist_entry::Column::DrawRank.is_not_null())
 }
 
 /// Returns an entry's place in its session's queue, from 1, counting the

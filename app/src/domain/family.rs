@@ -12,7 +12,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 
@@ -308,12 +308,32 @@ pub async fn child_access(
     account_id: i64,
     child_id: i64,
 ) -> Result<ChildAccess, AppError> {
-    let row = child::Entity::find_by_id(child_id)
+    child_with_access(db, account_id, child_id)
+        .await
+        .map(|(_, access)| access)
+}
+
+/// Reads a child that `account_id` may act for, with that right, in one
+/// query for a guardian and two for a carer ([`child_access`]).
+pub async fn child_with_access(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    child_id: i64,
+) -> Result<(child::Model, ChildAccess), AppError> {
+    let to_family = child::Entity::belongs_to(family::Entity)
+        .from(child::Column::FamilyId)
+        .to(family::Column::Id)
+        .into();
+    let (child, owner) = child::Entity::find_by_id(child_id)
+        .select_also(family::Entity)
+        .join(sea_orm::JoinType::InnerJoin, to_family)
         .one(db)
         .await
         .map_err(AppError::from_db)?
         .ok_or(AppError::NotFound)?;
-    access_to_child(db, account_id, &row).await
+    let owner = owner.ok_or(AppError::NotFound)?;
+    let access = access_given_owner(db, account_id, &child, &owner).await?;
+    Ok((child, access))
 }
 
 /// Checks the same right as [`child_access`] for a child row already read.
@@ -327,6 +347,15 @@ pub async fn access_to_child(
         .await
         .map_err(AppError::from_db)?
         .ok_or(AppError::NotFound)?;
+    access_given_owner(db, account_id, child, &owner).await
+}
+
+async fn access_given_owner(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    child: &child::Model,
+    owner: &family::Model,
+) -> Result<ChildAccess, AppError> {
     if owner.guardian_account_id == account_id {
         return Ok(ChildAccess::Guardian {
             family_id: owner.id,

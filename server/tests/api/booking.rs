@@ -1258,3 +1258,152 @@ async fn reminders_and_delivery_happen_once(backend: Backend) {
     assert!(sent.iter().all(|(account, _)| *account == family.guardian));
 }
 on_both_backends!(reminders_and_delivery_happen_once);
+
+/// Requests that arrive while a session's writer is held up wait and are
+/// then written together, each still decided on its own: places in arrival
+/// order, queue positions without gaps, a child booked elsewhere meanwhile
+/// refused, and a request sent twice answered once.
+async fn waiting_requests_are_written_together(backend: Backend) {
+    use app::entity::{booking as booking_entity, child};
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, QueryFilter};
+
+    let app = TestApp::spawn(backend).await;
+    let db = app.db.clone();
+    let rules = Arc::new(BookingRules::default());
+    let place_id = a_place(&db).await;
+    let starts = Utc::now() + Duration::days(5);
+    let session = a_session(&db, place_id, SessionSpec::new(starts, 3)).await;
+    let elsewhere = a_session(&db, place_id, SessionSpec::new(starts, 10)).await;
+    let crowd = families(&db, 30, 500).await;
+    let booked_meanwhile = crowd[7];
+
+    // Another writer holds the session's row (and, on SQLite, the write
+    // lock) while the requests arrive.
+    let (holder, turn) = app::db::begin_write(&db).await.expect("a write begins");
+    care_session::Entity::update_many()
+        .col_expr(
+            care_session::Column::Booked,
+            Expr::col(care_session::Column::Booked),
+        )
+        .filter(care_session::Column::Id.eq(session))
+        .exec(&holder)
+        .await
+        .expect("the session's row is locked");
+    let before = booking::write_stats(&db);
+
+    let mut tasks = Vec::new();
+    let mut send = |family: Family, key: String| {
+        let (db, rules) = (db.clone(), rules.clone());
+        tasks.push(tokio::spawn(async move {
+            let request = BookRequest {
+                idempotency_key: Some(key),
+                ..request(session, family.child, true)
+            };
+            booking::book(&db, &rules, family.guardian, &request, Utc::now()).await
+        }));
+    };
+    for (n, family) in crowd.iter().enumerate() {
+        send(*family, format!("together-{n}"));
+    }
+    // The first family's request, sent again with the same key.
+    send(crowd[0], "together-0".to_owned());
+    let sent = crowd.len() + 1;
+    let mut waited = 0;
+    while booking::waiting_to_write(&db, session) < sent {
+        assert!(waited < 3000, "the requests reach the writer");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        waited += 1;
+    }
+
+    // Meanwhile the holder books one of the waiting children into a
+    // session at the same time.
+    let family_id = child::Entity::find_by_id(booked_meanwhile.child)
+        .one(&holder)
+        .await
+        .expect("reads")
+        .expect("the child exists")
+        .family_id;
+    booking_entity::ActiveModel {
+        session_id: Set(elsewhere),
+        child_id: Set(booked_meanwhile.child),
+        family_id: Set(family_id),
+        status: Set("confirmed".into()),
+        active_child_id: Set(Some(booked_meanwhile.child)),
+        check_in_code: Set("ZZZZZZ".into()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&holder)
+    .await
+    .expect("the booking elsewhere is written");
+    holder.commit().await.expect("commits");
+    drop(turn);
+
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.expect("task finishes"));
+    }
+    let after = booking::write_stats(&db);
+    assert_eq!(after.requests - before.requests, sent as u64);
+    // The writer took the first request or few before the row was free,
+    // then the rest in one batch; the repeated request is written alone.
+    assert!(
+        after.transactions - before.transactions <= 4,
+        "{} transactions for {sent} requests",
+        after.transactions - before.transactions
+    );
+
+    let overlap = &answers[7];
+    assert!(
+        matches!(
+            overlap,
+            Err(AppError::Refused {
+                reason: Refusal::Overlap
+            })
+        ),
+        "the child booked meanwhile is refused: {overlap:?}"
+    );
+    let (mut booked, mut positions) = (Vec::new(), Vec::new());
+    for (n, answer) in answers[..crowd.len()].iter().enumerate() {
+        match answer {
+            Ok(BookOutcome::Booked { .. }) => booked.push(n),
+            Ok(BookOutcome::Waitlisted { entries }) => {
+                positions.push(entries[0].position.expect("a queue position"));
+            }
+            _ if n == 7 => {}
+            other => panic!("request {n}: unexpected answer {other:?}"),
+        }
+    }
+    assert_eq!(booked.len(), 3, "the three places go: {booked:?}");
+    positions.sort_unstable();
+    let expected: Vec<u32> = (1..=26).collect();
+    assert_eq!(positions, expected, "queue positions without gaps");
+    assert_eq!(
+        answers[crowd.len()]
+            .as_ref()
+            .expect("the repeat is answered"),
+        answers[0].as_ref().expect("the first is answered"),
+        "the repeated request gets the first answer"
+    );
+    let (taken, confirmed, _) = assert_counts(&db, session).await;
+    assert_eq!((taken, confirmed), (3, 3));
+    assert_eq!(
+        scalar(
+            &db,
+            &format!("SELECT COUNT(*) AS n FROM waitlist_entry WHERE session_id = {session}")
+        )
+        .await,
+        26
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT COUNT(*) AS n FROM booking_request WHERE idempotency_key LIKE 'together-%'"
+        )
+        .await,
+        29,
+        "every answered request's outcome is kept, the refused one's not"
+    );
+}
+on_both_backends!(waiting_requests_are_written_together);

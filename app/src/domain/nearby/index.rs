@@ -43,7 +43,7 @@ struct Current {
     refreshed_at: Instant,
 }
 
-/// What the next refresh needs to know about the previous ones.
+/// Bookkeeping that one refresh passes to the next.
 #[derive(Debug, Default)]
 struct RefreshMark {
     /// When the last successful refresh started, by this process's clock.
@@ -125,6 +125,13 @@ impl SearchIndex {
             .read()
             .unwrap_or_else(PoisonError::into_inner);
         current.as_ref().map(|current| current.snapshot.counts())
+    }
+
+    /// Returns an estimate of the snapshot's memory in bytes (see
+    /// `Snapshot::estimated_bytes`), or `None` before the first load.
+    pub fn estimated_bytes(&self) -> Option<usize> {
+        self.fresh_or_kept()
+            .map(|snapshot| snapshot.estimated_bytes())
     }
 
     fn replace(&self, snapshot: Option<Snapshot>, refreshed_at: Instant) {

@@ -317,6 +317,45 @@ impl Snapshot {
         (self.places.len(), sessions)
     }
 
+    /// Returns an estimate of the memory the snapshot holds, in bytes:
+    /// its structures and the text they own, counted from their sizes and
+    /// capacities, without the allocator's overhead. Titles shared between
+    /// sessions count once per session.
+    pub(super) fn estimated_bytes(&self) -> usize {
+        use std::mem::size_of;
+
+        let text = |text: &str| text.len();
+        let places: usize = self
+            .places
+            .iter()
+            .map(|place| {
+                size_of::<Arc<PlaceEntry>>()
+                    + size_of::<PlaceEntry>()
+                    + text(&place.name)
+                    + text(&place.folded_name)
+                    + text(&place.address)
+                    + place.district.as_deref().map_or(0, text)
+                    + place.sessions.capacity() * size_of::<SessionEntry>()
+            })
+            .sum();
+        let grid: usize = self
+            .grid
+            .values()
+            .map(|indexes| size_of::<(Cell, Vec<u32>)>() + indexes.capacity() * size_of::<u32>())
+            .sum();
+        let streets: usize = self
+            .streets
+            .iter()
+            .map(|street| {
+                size_of::<StreetEntry>()
+                    + text(&street.mca_code)
+                    + text(&street.name)
+                    + text(&street.folded_name)
+            })
+            .sum();
+        places + grid + self.names.capacity() * size_of::<u32>() + streets
+    }
+
     fn place(&self, id: i64) -> Option<&Arc<PlaceEntry>> {
         self.places
             .binary_search_by_key(&id, |place| place.id)

@@ -3,6 +3,7 @@
 use sea_orm::DatabaseConnection;
 
 use crate::domain::booking::BookingRules;
+use crate::domain::nearby::SearchIndex;
 use crate::domain::places::FirstPageCache;
 use crate::map::MapSettings;
 
@@ -15,4 +16,7 @@ pub struct AppState {
     pub first_page: FirstPageCache,
     /// Tiles and zoom of the map view.
     pub map: MapSettings,
+    /// Nearby search's snapshot of places and sessions, refreshed in the
+    /// background.
+    pub search: SearchIndex,
 }

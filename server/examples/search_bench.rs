@@ -4,9 +4,10 @@
 //! real districts and streets, and writes synthetic places clustered around
 //! the street and district seats, with sessions over the next four weeks.
 //! `queries` prints a fixed mix of search query strings, one a line, for
-//! the load generator. `time` calls `search_nearby` directly on the
-//! database for each of those queries and prints its latency percentiles,
-//! which leave out HTTP and the load generator.
+//! the load generator. `time` loads a search snapshot and runs each of
+//! those queries directly on it and on the database (`search_nearby`), and
+//! prints the latency percentiles, which leave out HTTP and the load
+//! generator, and the snapshot's size.
 //!
 //! Every random choice comes from a seeded generator, so the same seed and
 //! Cargo.lock give the same data and queries.
@@ -618,9 +619,10 @@ fn millis(duration: Duration) -> String {
     format!("{:.2} ms", duration.as_secs_f64() * 1_000.0)
 }
 
-/// Runs every query `rounds` times, one after another on one connection,
-/// and prints Markdown table rows: latency percentiles, and how many
-/// places the searches found.
+/// Loads a search snapshot, then runs every query `rounds` times, one after
+/// another, on the snapshot and on the database, and prints Markdown table
+/// rows: latency percentiles, how many places the searches found, and the
+/// snapshot's size.
 async fn time(db: &DatabaseConnection, options: &Options) {
     let file = options.queries.as_ref().expect("--queries FILE");
     let text = std::fs::read_to_string(file).expect("the queries file");
@@ -631,24 +633,86 @@ async fn time(db: &DatabaseConnection, options: &Options) {
         .collect();
     assert!(!params.is_empty(), "the queries file is empty");
 
+    let resident_before = resident_bytes();
+    let index = nearby::SearchIndex::default();
+    let loading = Instant::now();
+    index.reload(db).await.expect("the snapshot loads");
+    let load_time = loading.elapsed();
+    let resident_after = resident_bytes();
+    let (places, sessions) = index.counts().expect("a loaded snapshot");
+    let estimate = index.estimated_bytes().expect("a loaded snapshot");
+
+    report(
+        "snapshot search (`SearchIndex::search_snapshot`)",
+        &params,
+        options.rounds,
+        async |query| {
+            index
+                .search_snapshot(db, query, None, Utc::now())
+                .await
+                .expect("search")
+        },
+    )
+    .await;
+    report(
+        "database search (`search_nearby`)",
+        &params,
+        options.rounds,
+        async |query| {
+            nearby::search_nearby(db, query, None, Utc::now())
+                .await
+                .expect("search")
+        },
+    )
+    .await;
+    let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
+    println!(
+        "| snapshot of {places} places and {sessions} sessions: size counted from its contents; growth of the resident set while loading; full load time | {:.1} MiB; {:.1} MiB; {} | |",
+        mib(estimate as u64),
+        mib(resident_after.saturating_sub(resident_before)),
+        millis(load_time),
+    );
+}
+
+/// Returns this process's resident set size in bytes, from /proc (Linux).
+fn resident_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| {
+            value
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
+        .map_or(0, |kib| kib * 1024)
+}
+
+/// Times `search` over every query `rounds` times after one uncounted
+/// round, and prints its rows.
+async fn report(
+    label: &str,
+    params: &[NearbyParams],
+    rounds: usize,
+    search: impl AsyncFn(&NearbyParams) -> app::model::NearbyResults,
+) {
     // One round to warm the caches, not counted.
-    for query in &params {
-        nearby::search_nearby(db, query, None, Utc::now())
-            .await
-            .expect("search");
+    for query in params {
+        search(query).await;
     }
 
-    let mut samples = Vec::with_capacity(params.len() * options.rounds);
+    let mut samples = Vec::with_capacity(params.len() * rounds);
     let mut found = 0;
     let mut empty = 0;
     let mut by_kind: HashMap<&str, Vec<Duration>> = HashMap::new();
     let started = Instant::now();
-    for _ in 0..options.rounds {
-        for query in &params {
+    for _ in 0..rounds {
+        for query in params {
             let call = Instant::now();
-            let results = nearby::search_nearby(db, query, None, Utc::now())
-                .await
-                .expect("search");
+            let results = search(query).await;
             let elapsed = call.elapsed();
             samples.push(elapsed);
             let kind = if query.q.is_some() {
@@ -667,7 +731,7 @@ async fn time(db: &DatabaseConnection, options: &Options) {
     samples.sort();
     let searches = samples.len();
     println!(
-        "| `search_nearby` called directly, {searches} searches one at a time, p50 / p90 / p99 / max | {} / {} / {} / {} | p99 ≤ 10 ms |",
+        "| {label} called directly, {searches} searches one at a time, p50 / p90 / p99 / max | {} / {} / {} / {} | p99 ≤ 10 ms |",
         millis(percentile(&samples, 50.0)),
         millis(percentile(&samples, 90.0)),
         millis(percentile(&samples, 99.0)),
@@ -685,7 +749,7 @@ async fn time(db: &DatabaseConnection, options: &Options) {
         );
     }
     println!(
-        "| the same, searches per second on one connection | {:.0} | |",
+        "| the same, searches per second on one thread | {:.0} | |",
         searches as f64 / wall.as_secs_f64()
     );
     println!(

@@ -59,6 +59,10 @@ pub struct Config {
     /// `NINGYU_JOB_INTERVAL_SECS`: how often offers expire, draws run and
     /// notifications go out; 1 to 3600, default 15.
     pub job_interval: Duration,
+    /// `NINGYU_SEARCH_REFRESH_SECS`: how often the nearby search snapshot
+    /// reads the places and sessions changed since its last refresh; 1 to
+    /// 3600, default 1.
+    pub search_refresh: Duration,
     /// `NINGYU_MAP_*`: the map view's tiles and zoom, with no tiles by default.
     pub map: MapSettings,
 }
@@ -221,6 +225,13 @@ impl Config {
             1..=3600,
             15,
         )?;
+        let search_refresh_secs = parse_in_range(
+            &get,
+            "NINGYU_SEARCH_REFRESH_SECS",
+            "seconds from 1 to 3600",
+            1..=3600,
+            app::domain::nearby::REFRESH_INTERVAL.as_secs(),
+        )?;
         let map = map_settings(&get)?;
 
         Ok(Self {
@@ -238,6 +249,7 @@ impl Config {
             auth,
             booking,
             job_interval: Duration::from_secs(job_interval_secs),
+            search_refresh: Duration::from_secs(search_refresh_secs),
             map,
         })
     }

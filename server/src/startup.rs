@@ -81,11 +81,18 @@ pub async fn prepare_database(config: &Config) -> anyhow::Result<AppState> {
             .map_err(|error| anyhow::anyhow!("cannot insert the demo data: {error}"))?;
         tracing::info!(inserted, "demo data checked");
     }
+    // Searches read the database until the snapshot is loaded, so a
+    // failed first load only slows them; the background refresh retries.
+    let search = app::domain::nearby::SearchIndex::default();
+    if let Err(error) = search.reload(&db).await {
+        tracing::warn!(error = %error, "cannot load the search snapshot; searches read the database");
+    }
     Ok(AppState {
         db,
         booking: config.booking.clone(),
         first_page: app::domain::places::FirstPageCache::default(),
         map: config.map.clone(),
+        search,
     })
 }
 
@@ -219,6 +226,7 @@ pub struct Application {
     state: AppState,
     dev_portal: Option<(PortalHandle, String)>,
     job_interval: Duration,
+    search_refresh: Duration,
 }
 
 impl Application {
@@ -272,6 +280,7 @@ impl Application {
             state: app_state,
             dev_portal,
             job_interval: config.job_interval,
+            search_refresh: config.search_refresh,
         })
     }
 
@@ -296,6 +305,7 @@ impl Application {
 
         let housekeeping = tokio::spawn(housekeeping(self.state.db.clone()));
         let booking_jobs = tokio::spawn(booking_jobs(self.state.clone(), self.job_interval));
+        let search_refresh = tokio::spawn(search_refresh(self.state.clone(), self.search_refresh));
 
         let service = self
             .router
@@ -312,6 +322,7 @@ impl Application {
             .await?;
         housekeeping.abort();
         booking_jobs.abort();
+        search_refresh.abort();
         Ok(())
     }
 }
@@ -369,6 +380,32 @@ async fn booking_jobs(state: AppState, interval: Duration) {
                 Ok(0) => {}
                 Ok(count) => tracing::info!(job, count, "booking job done"),
                 Err(error) => tracing::warn!(job, error = %error, "booking job failed"),
+            }
+        }
+    }
+}
+
+/// Refreshes the nearby search snapshot every `interval`. A failure is
+/// logged when it starts and then every 60th time while it lasts; searches
+/// read the database once the snapshot is too old.
+async fn search_refresh(state: AppState, interval: Duration) {
+    // The snapshot was loaded at start, so the first refresh waits.
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut failures: u64 = 0;
+    loop {
+        ticker.tick().await;
+        match state.search.refresh(&state.db).await {
+            Ok(()) if failures > 0 => {
+                tracing::info!(failures, "search snapshot refreshed again");
+                failures = 0;
+            }
+            Ok(()) => {}
+            Err(error) => {
+                failures += 1;
+                if failures == 1 || failures.is_multiple_of(60) {
+                    tracing::warn!(failures, error = %error, "search snapshot refresh failed");
+                }
             }
         }
     }

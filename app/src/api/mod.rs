@@ -100,12 +100,13 @@ pub async fn get_place(id: i64) -> Result<PlaceDetail, AppError> {
 /// Searches places near a point or a typed name, nearest first.
 #[server(prefix = "/sfn", endpoint = "search_nearby")]
 pub async fn search_nearby(params: NearbyParams) -> Result<NearbyResults, AppError> {
-    use crate::domain::nearby;
-
     let state = support::state()?;
     let viewer = support::viewer().map(|viewer| viewer.account_id);
     support::with_status(
-        nearby::search_nearby(&state.db, &params, viewer, chrono::Utc::now()).await,
+        state
+            .search
+            .search_nearby(&state.db, &params, viewer, chrono::Utc::now())
+            .await,
     )
 }
 

@@ -1,10 +1,13 @@
 //! Nearby search: places around a start point, nearest first, with a
 //! walking-time estimate and each place's next session that has places left.
 //!
-//! The search reads places in rings around the start point, nearest first
-//! (see `candidates`), and computes the exact haversine distance of each.
-//! It then looks up next sessions for the nearest places, a chunk at a
-//! time, until it has enough results.
+//! Requests search an in-memory snapshot of places and sessions
+//! ([`SearchIndex`], in `index.rs` and `snapshot.rs`). [`search_nearby`]
+//! searches the database itself and is the reference the snapshot is
+//! tested against: it reads places in rings around the start point,
+//! nearest first (see `candidates`), computes the exact haversine distance
+//! of each, and then looks up next sessions for the nearest places, a
+//! chunk at a time, until it has enough results.
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
@@ -19,13 +22,18 @@ use crate::entity::{care_session, child, place, street};
 use crate::error::AppError;
 use crate::geo::GeoPoint;
 use crate::model::{
-    NearbyParams, NearbyPlace, NearbyResults, NextSession, Origin, OriginKind, Service,
+    Fee, NearbyParams, NearbyPlace, NearbyResults, NextSession, Origin, OriginKind, Service,
 };
 use crate::time::{SHANGHAI, local_date};
 
 mod candidates;
+mod index;
+mod snapshot;
 
 use candidates::{Candidate, Candidates};
+pub use index::{
+    CHANGE_OVERLAP, FULL_RELOAD_INTERVAL, MAX_SNAPSHOT_AGE, REFRESH_INTERVAL, SearchIndex,
+};
 
 /// Search radius when the caller names none, in metres.
 pub const DEFAULT_RADIUS_M: u32 = crate::model::DEFAULT_SEARCH_RADIUS_M;
@@ -322,7 +330,10 @@ fn parse_dates(
     Ok(Some((from, to)))
 }
 
-/// Searches places around the start point, nearest first.
+/// Searches places around the start point, nearest first, reading the
+/// database. This is the reference implementation: the doors search the
+/// in-memory snapshot (`SearchIndex`), and a property test checks that it
+/// returns the same results as this function.
 ///
 /// `viewer` is the signed-in account, needed only to search for one of the
 /// family's children. A child that the account may not act for is
@@ -334,9 +345,35 @@ pub async fn search_nearby(
     viewer: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<NearbyResults, AppError> {
-    let today = local_date(now);
-    let search = NearbySearch::parse(params, today)?;
+    let (search, age) = prepare(db, params, viewer, now).await?;
+    let origin = match &search.start {
+        Start::Point(point) => Some(point_origin(*point)),
+        Start::Name(name) => resolve_name(db, name).await?,
+    };
+    let Some(origin) = origin else {
+        return Ok(no_origin(&search));
+    };
 
+    let centre = origin_point(&origin);
+    let candidates = Candidates::new(&search, age, centre, local_date(now));
+    let window = session_window(&search, now);
+    let items = pick_results(db, &search, age, window, candidates).await?;
+    Ok(NearbyResults {
+        origin: Some(origin),
+        radius_m: search.radius_m,
+        items,
+    })
+}
+
+/// Parses the parameters and resolves the age filter. A family child's
+/// birth date comes from the database, after the access check.
+async fn prepare(
+    db: &impl ConnectionTrait,
+    params: &NearbyParams,
+    viewer: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(NearbySearch, Option<ChildAge>), AppError> {
+    let search = NearbySearch::parse(params, local_date(now))?;
     let age = match search.age {
         None => None,
         Some(AgeInput::Months(months)) => Some(ChildAge::Months(months)),
@@ -347,36 +384,92 @@ pub async fn search_nearby(
             ))
         }
     };
+    Ok((search, age))
+}
 
-    let origin = match &search.start {
-        Start::Point(point) => Some(Origin {
-            kind: OriginKind::Coordinates,
-            label: None,
-            latitude: point.latitude,
-            longitude: point.longitude,
-        }),
-        Start::Name(name) => resolve_name(db, name).await?,
-    };
-    let Some(origin) = origin else {
-        return Ok(NearbyResults {
-            origin: None,
-            radius_m: search.radius_m,
-            items: Vec::new(),
-        });
-    };
+fn point_origin(point: GeoPoint) -> Origin {
+    Origin {
+        kind: OriginKind::Coordinates,
+        label: None,
+        latitude: point.latitude,
+        longitude: point.longitude,
+    }
+}
 
-    let centre = GeoPoint {
+fn origin_point(origin: &Origin) -> GeoPoint {
+    GeoPoint {
         latitude: origin.latitude,
         longitude: origin.longitude,
-    };
-    let candidates = Candidates::new(&search, age, centre, today);
-    let window = session_window(&search, now);
-    let items = pick_results(db, &search, age, window, candidates).await?;
-    Ok(NearbyResults {
-        origin: Some(origin),
+    }
+}
+
+/// The result of a search whose typed name matched nothing.
+fn no_origin(search: &NearbySearch) -> NearbyResults {
+    NearbyResults {
+        origin: None,
         radius_m: search.radius_m,
-        items,
-    })
+        items: Vec::new(),
+    }
+}
+
+/// What the place-level filters read of a place.
+#[derive(Debug, Clone, PartialEq)]
+struct PlaceFacts {
+    /// The disclosed age range in months, as stored; both or neither.
+    min_age_months: Option<i32>,
+    max_age_months: Option<i32>,
+    offers_hourly_care: bool,
+    offers_parent_child_activity: bool,
+    offers_toddler_class: bool,
+    offers_full_day: bool,
+    fee: Option<Fee>,
+}
+
+impl PlaceFacts {
+    fn offers(&self, service: Service) -> bool {
+        match service {
+            Service::HourlyCare => self.offers_hourly_care,
+            Service::ParentChildActivity => self.offers_parent_child_activity,
+            Service::ToddlerClass => self.offers_toddler_class,
+            Service::FullDay => self.offers_full_day,
+        }
+    }
+}
+
+/// Applies the place-level filters. Returns `None` when the place is out,
+/// or whether it still needs a matching next session to qualify.
+///
+/// A place that discloses an age range must take the child today; one that
+/// does not is judged by its sessions. A service or free-only filter is met
+/// by what the place declares, or else by a matching session. The
+/// public-benefit filter is left to the caller.
+fn place_needs_session(
+    place: &PlaceFacts,
+    search: &NearbySearch,
+    age: Option<ChildAge>,
+    today: NaiveDate,
+) -> Option<bool> {
+    if let (Some(age), Some(min), Some(max)) = (age, place.min_age_months, place.max_age_months) {
+        let (Ok(min), Ok(max)) = (u32::try_from(min), u32::try_from(max)) else {
+            return None;
+        };
+        if !age.fits_on(today, min, max) {
+            return None;
+        }
+    }
+    let mut needs_session = search.places_left_only || search.dates.is_some();
+    if let Some(service) = search.service
+        && !place.offers(service)
+    {
+        // Toddler classes and full-day places are never sessions, so only
+        // the place's own declaration counts for them.
+        service.session_kind()?;
+        needs_session = true;
+    }
+    if search.free_only && place.fee != Some(Fee::Free) {
+        needs_session = true;
+    }
+    Some(needs_session)
 }
 
 /// Returns the birth date of a child that `account_id` may act for.

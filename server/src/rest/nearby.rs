@@ -1,6 +1,5 @@
 //! `/api/v1/places/nearby`.
 
-use app::domain::nearby;
 use app::model::{NearbyParams, NearbyResults};
 use app::state::AppState;
 use axum::Json;
@@ -107,6 +106,9 @@ pub async fn search_nearby(
     let viewer = viewer.map(|axum::Extension(viewer)| viewer.account_id);
     let params = NearbyParams::from(query);
     Ok(Json(
-        nearby::search_nearby(&state.db, &params, viewer, chrono::Utc::now()).await?,
+        state
+            .search
+            .search_nearby(&state.db, &params, viewer, chrono::Utc::now())
+            .await?,
     ))
 }

@@ -45,6 +45,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The server's database pool, for tests that call domain functions.
     pub db: sea_orm::DatabaseConnection,
+    /// The server's nearby search snapshot.
+    pub search: app::domain::nearby::SearchIndex,
     /// The proxy between the server and PostgreSQL, to simulate outages.
     pub db_proxy: Option<DbProxy>,
     /// The stand-in portal's handle and issuer, when it runs.
@@ -90,6 +92,9 @@ impl TestApp {
         // Tests run the booking jobs themselves at chosen instants, so the
         // server's own runs must not come during a test.
         vars.insert("NINGYU_JOB_INTERVAL_SECS".into(), "3600".into());
+        // Tests refresh the search snapshot themselves, so that a search
+        // sees exactly the writes made before the refresh.
+        vars.insert("NINGYU_SEARCH_REFRESH_SECS".into(), "3600".into());
         vars.insert("NINGYU_SITE_ROOT".into(), site_root().display().to_string());
 
         let mut data_dir = None;
@@ -143,6 +148,7 @@ impl TestApp {
         let application = Application::build(&config).await.expect("server starts");
         let address = application.local_addr().expect("bound address");
         let db = application.state().db.clone();
+        let search = application.state().search.clone();
         let portal = application.dev_portal().cloned();
         let server = tokio::spawn(async move {
             application.run_until_stopped().await.expect("server runs");
@@ -155,12 +161,22 @@ impl TestApp {
             address,
             client,
             db,
+            search,
             db_proxy,
             portal,
             vars,
             _data_dir: data_dir,
             server,
         }
+    }
+
+    /// Reloads the nearby search snapshot, so that searches see the rows a
+    /// test wrote directly, whatever their `updated_at`.
+    pub async fn reload_search(&self) {
+        self.search
+            .reload(&self.db)
+            .await
+            .expect("search snapshot reloads");
     }
 
     /// Returns the absolute URL of `path` on this server.

@@ -19,12 +19,12 @@ use crate::helpers::{Backend, TestApp};
 use crate::on_both_backends;
 
 /// The origin of every test search, in WGS-84.
-const ORIGIN: (f64, f64) = (32.15, 118.90);
+pub(crate) const ORIGIN: (f64, f64) = (32.15, 118.90);
 /// Metres per degree of latitude, as the haversine sphere has it.
 const METRES_PER_DEGREE: f64 = 111_195.0;
 
 /// Inserts a place `north_m` metres north of [`ORIGIN`] and returns its id.
-async fn place_north(
+pub(crate) async fn place_north(
     db: &DatabaseConnection,
     name: &str,
     north_m: f64,
@@ -52,7 +52,7 @@ async fn place_north(
 
 /// Inserts an hourly-care session for 0 to 36 months, free, with six
 /// places and none booked, unless `edit` changes it.
-async fn session(
+pub(crate) async fn session(
     db: &DatabaseConnection,
     place_id: i64,
     starts_at: DateTime<Utc>,
@@ -107,6 +107,7 @@ async fn search(app: &TestApp, filters: &str) -> serde_json::Value {
         "/api/v1/places/nearby?lat={}&lon={}&radius=3000{filters}",
         ORIGIN.0, ORIGIN.1
     );
+    app.reload_search().await;
     let response = app.get(&path).await;
     assert_eq!(response.status(), 200, "{path}");
     response.json().await.expect("json")
@@ -429,7 +430,11 @@ async fn age_filter_at_range_edges(backend: Backend) {
 }
 on_both_backends!(age_filter_at_range_edges);
 
-async fn signed_in_child(db: &DatabaseConnection, subject: &str, birth: &str) -> (i64, i64) {
+pub(crate) async fn signed_in_child(
+    db: &DatabaseConnection,
+    subject: &str,
+    birth: &str,
+) -> (i64, i64) {
     let guardian = accounts::sign_in(
         db,
         &PortalIdentity {
@@ -548,6 +553,7 @@ async fn typed_names_resolve_to_streets_then_places(backend: Backend) {
         .expect("street");
     }
     place_north(db, "百分之百_亲子室", 400.0, |_| {}).await;
+    app.reload_search().await;
 
     let by_street: serde_json::Value = app
         .get("/api/v1/places/nearby?q=%E6%B5%8B%E8%AF%95%E6%B9%96")
@@ -723,6 +729,7 @@ async fn search_page_works_without_javascript(backend: Backend) {
     })
     .await;
     place_north(db, "远一些的场所", 1_200.0, |_| {}).await;
+    app.reload_search().await;
 
     let empty = app.get("/search").await;
     let response = app
@@ -759,6 +766,7 @@ on_both_backends!(search_page_works_without_javascript);
 async fn search_page_speaks_english(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     place_north(&app.db, "英文页面场所", 1_490.0, |_| {}).await;
+    app.reload_search().await;
     let path = format!("/search?lat={}&lon={}", ORIGIN.0, ORIGIN.1);
 
     let html = app
@@ -964,6 +972,7 @@ async fn search_page_offers_the_familys_children(backend: Backend) {
         .expect("json");
     let child = overview["children"][0]["id"].as_i64().expect("child id");
     place_north(&app.db, "家附近", 200.0, |_| {}).await;
+    app.reload_search().await;
     let path = format!("/search?lat={}&lon={}&child={child}", ORIGIN.0, ORIGIN.1);
 
     let own = parent.get(&app.url(&path)).await;
@@ -1022,6 +1031,7 @@ async fn real_nanjing_streets_start_a_search(backend: Backend) {
     )
     .await
     .expect("places import");
+    app.reload_search().await;
 
     // 新街口 is 新街口街道; %E6%96%B0%E8%A1%97%E5%8F%A3 is 新街口.
     let results: serde_json::Value = app

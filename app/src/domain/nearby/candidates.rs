@@ -18,12 +18,12 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
 };
 
-use super::{ChildAge, METRES_PER_DEGREE, NearbySearch};
+use super::{ChildAge, METRES_PER_DEGREE, NearbySearch, PlaceFacts, place_needs_session};
 use crate::domain::places::fee_from_columns;
 use crate::entity::place;
 use crate::error::AppError;
 use crate::geo::GeoPoint;
-use crate::model::{Fee, Service};
+use crate::model::Service;
 use chrono::NaiveDate;
 
 /// Largest relative difference between the planar and the haversine
@@ -39,7 +39,7 @@ const MAX_PLANAR_LATITUDE: f64 = 70.0;
 /// Outer edge of the first ring, in metres. In central Nanjing a circle of
 /// 1 km contains a few dozen places (an estimate), and each later ring
 /// reaches twice as far.
-const FIRST_REACH_M: f64 = 1_000.0;
+pub(super) const FIRST_REACH_M: f64 = 1_000.0;
 
 /// The columns of a place that the filters read. Loading these alone for
 /// every place in the bounding box is several times cheaper than whole rows.
@@ -59,17 +59,21 @@ struct CandidateRow {
 }
 
 impl CandidateRow {
-    fn offers(&self, service: Service) -> bool {
-        match service {
-            Service::HourlyCare => self.offers_hourly_care,
-            Service::ParentChildActivity => self.offers_parent_child_activity,
-            Service::ToddlerClass => self.offers_toddler_class,
-            Service::FullDay => self.offers_full_day,
+    fn facts(&self) -> PlaceFacts {
+        PlaceFacts {
+            min_age_months: self.min_age_months,
+            max_age_months: self.max_age_months,
+            offers_hourly_care: self.offers_hourly_care,
+            offers_parent_child_activity: self.offers_parent_child_activity,
+            offers_toddler_class: self.offers_toddler_class,
+            offers_full_day: self.offers_full_day,
+            fee: fee_from_columns(self.fee_kind.as_deref(), self.fee_fen),
         }
     }
 }
 
 /// A place inside the radius that passed the place-level filters.
+#[derive(Debug, Clone, PartialEq)]
 pub(super) struct Candidate {
     pub(super) id: i64,
     pub(super) distance_m: f64,
@@ -80,7 +84,7 @@ pub(super) struct Candidate {
 /// Returns the latitude and longitude ranges of a box that contains the
 /// circle of `radius_m` around `centre`. The longitude range is `None`
 /// where the box would cross a pole or the antimeridian.
-fn bounding_box(centre: GeoPoint, radius_m: f64) -> ((f64, f64), Option<(f64, f64)>) {
+pub(super) fn bounding_box(centre: GeoPoint, radius_m: f64) -> ((f64, f64), Option<(f64, f64)>) {
     // One percent of margin keeps rounding from dropping a place on the edge.
     let d_lat = radius_m * 1.01 / METRES_PER_DEGREE;
     let latitudes = (centre.latitude - d_lat, centre.latitude + d_lat);
@@ -244,7 +248,8 @@ impl<'a> Candidates<'a> {
             if distance_m > radius {
                 continue;
             }
-            let Some(needs_session) = place_needs_session(&row, search, self.age, self.today)
+            let Some(needs_session) =
+                place_needs_session(&row.facts(), search, self.age, self.today)
             else {
                 continue;
             };
@@ -258,42 +263,6 @@ impl<'a> Candidates<'a> {
             .sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m).then(a.id.cmp(&b.id)));
         Ok(())
     }
-}
-
-/// Applies the place-level filters. Returns `None` when the place is out,
-/// or whether it still needs a matching next session to qualify.
-///
-/// A place that discloses an age range must take the child today; one that
-/// does not is judged by its sessions. A service or free-only filter is met
-/// by what the place declares, or else by a matching session.
-fn place_needs_session(
-    row: &CandidateRow,
-    search: &NearbySearch,
-    age: Option<ChildAge>,
-    today: NaiveDate,
-) -> Option<bool> {
-    if let (Some(age), Some(min), Some(max)) = (age, row.min_age_months, row.max_age_months) {
-        let (Ok(min), Ok(max)) = (u32::try_from(min), u32::try_from(max)) else {
-            return None;
-        };
-        if !age.fits_on(today, min, max) {
-            return None;
-        }
-    }
-    let mut needs_session = search.places_left_only || search.dates.is_some();
-    if let Some(service) = search.service
-        && !row.offers(service)
-    {
-        // Toddler classes and full-day places are never sessions, so only
-        // the place's own declaration counts for them.
-        service.session_kind()?;
-        needs_session = true;
-    }
-    if search.free_only && fee_from_columns(row.fee_kind.as_deref(), row.fee_fen) != Some(Fee::Free)
-    {
-        needs_session = true;
-    }
-    Some(needs_session)
 }
 
 #[cfg(test)]

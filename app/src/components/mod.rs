@@ -7,6 +7,7 @@ mod locate;
 mod map;
 mod session_card;
 
+pub(crate) use error_notice::decode_url_error;
 pub use error_notice::{ActionError, ErrorNotice};
 pub use layout::{Footer, Header};
 pub use live_places::LivePlaces;

@@ -28,3 +28,4 @@ mod pages;
 mod places;
 mod prefs;
 mod priority;
+mod staff;

@@ -5,6 +5,7 @@ mod layout;
 mod live_places;
 mod locate;
 mod map;
+mod scan;
 mod session_card;
 
 pub(crate) use error_notice::decode_url_error;
@@ -13,5 +14,6 @@ pub use layout::{Footer, Header};
 pub use live_places::LivePlaces;
 pub use locate::LocateButton;
 pub use map::{MapOrigin, MapPlace, MapTexts, MapView};
+pub use scan::ScanButton;
 pub use session_card::SessionCard;
 pub(crate) use session_card::format_yuan;

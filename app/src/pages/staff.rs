@@ -12,7 +12,7 @@ use super::NotFoundPage;
 use crate::api::staff::{
     StaffCancelBooking, StaffCheckIn, StaffSessionData, load_staff_overview, load_staff_session,
 };
-use crate::components::{ActionError, ErrorNotice};
+use crate::components::{ActionError, ErrorNotice, ScanButton};
 use crate::error::AppError;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::{MAX_REASON_CHARS, RosterEntry, SessionKind, StaffRoom, StaffSession};
@@ -251,6 +251,12 @@ fn RosterView(data: StaffSessionData) -> impl IntoView {
                 <p class="hint" id="check-in-hint">{t!(i18n, staff_check_in_hint)}</p>
                 <button type="submit" class="primary big">{t!(i18n, staff_check_in_submit)}</button>
             </ActionForm>
+            <ScanButton
+                label=t_string!(i18n, staff_scan_button).to_string()
+                scanning=t_string!(i18n, staff_scan_scanning).to_string()
+                failed=t_string!(i18n, staff_scan_failed).to_string()
+                stop=t_string!(i18n, staff_scan_stop).to_string()
+            />
         </section>
 
         <section aria-labelledby="roster-heading">

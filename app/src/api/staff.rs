@@ -38,21 +38,21 @@ pub struct SessionForm {
     pub capacity: String,
     pub min_age_months: String,
     pub max_age_months: String,
-    /// Price in yuan, for example `12.50`; empty means free.
+    /// Price in yuan, for example `12.50`. Empty means free.
     pub price_yuan: String,
     pub booking_opens_at: String,
     pub booking_closes_at: String,
     pub cancel_until: String,
-    /// `on` when the box is checked; absent otherwise.
+    /// `on` when the box is checked, empty otherwise.
     pub guardian_attends: String,
     pub release_mode: String,
     pub release_window_minutes: String,
-    /// `on` when the box is checked; absent otherwise.
+    /// `on` when the box is checked, empty otherwise.
     pub draw_by_priority: String,
 }
 
 impl SessionForm {
-    /// The form's fields as `(name, value)` pairs, in the order of the form.
+    /// Returns the form's fields as `(name, value)` pairs, in the order of the form.
     pub fn fields(&self) -> [(&'static str, &str); 15] {
         [
             ("kind", &self.kind),
@@ -107,7 +107,7 @@ pub async fn load_staff_overview() -> Result<StaffOverview, AppError> {
 }
 
 /// Loads a session with its roster for the staff who run its place. The
-/// roster read is audited; anyone else gets `NotFound`.
+/// roster read is audited, and anyone else gets `NotFound`.
 #[server(prefix = "/sfn", endpoint = "load_staff_session")]
 pub async fn load_staff_session(session_id: i64) -> Result<StaffSessionData, AppError> {
     use crate::domain::booking;
@@ -188,7 +188,7 @@ pub async fn staff_cancel_booking(
     with_status(result)
 }
 
-/// Returns the name of a place where the viewer may publish sessions;
+/// Returns the name of a place where the viewer may publish sessions, or
 /// `NotFound` for anyone else.
 #[server(prefix = "/sfn", endpoint = "staff_place_name")]
 pub async fn staff_place_name(place_id: i64) -> Result<String, AppError> {
@@ -302,7 +302,7 @@ mod convert {
             .map_err(|_| AppError::invalid(field, "must be a whole number"))
     }
 
-    /// Converts yuan with at most two decimals to fen; empty means free.
+    /// Converts yuan with at most two decimals to fen. Empty means free.
     pub fn fen(value: &str) -> Result<u32, AppError> {
         let text = value.trim();
         if text.is_empty() {

@@ -7,8 +7,8 @@ use leptos::prelude::*;
 
 /// Shows a "scan with the camera" button when the browser offers both
 /// `BarcodeDetector` and a camera (`navigator.mediaDevices.getUserMedia`).
-/// While scanning it shows the camera's picture and a stop button; the
-/// first QR code found goes into the field `#check-in-code` and the form
+/// While scanning it shows the camera's picture and a stop button. The
+/// first QR code found goes into the field `#check-in-code`, and the form
 /// `#check-in-form` is submitted.
 ///
 /// The texts come from the server as props, because an island sees none of

@@ -20,7 +20,7 @@ use crate::time::{SHANGHAI, local_date};
 /// How far ahead the console lists sessions, counted from today in Nanjing.
 const LOOKAHEAD_DAYS: i64 = 14;
 /// Maximum number of sessions an administrator's overview lists, because a
-/// city administrator's scope holds every place of the city.
+/// city administrator's scope contains every place of the city.
 const MAX_ADMIN_SESSIONS: u64 = 200;
 
 /// Returns whether the viewer has any role that the staff console serves.
@@ -33,8 +33,8 @@ pub fn runs_rooms(viewer: &Viewer) -> bool {
 ///
 /// Room staff see each of their rooms, with or without sessions.
 /// Administrators see the places in their scope that have sessions in that
-/// time, at most 200 sessions. Anyone without a role gets `NotFound`, the
-/// answer for a page that does not exist.
+/// time, at most 200 sessions. Anyone without a role gets `NotFound`, as
+/// for a page that does not exist.
 pub async fn overview(
     db: &impl ConnectionTrait,
     viewer: &Viewer,

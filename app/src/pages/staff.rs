@@ -280,7 +280,7 @@ fn RosterView(data: StaffSessionData) -> impl IntoView {
     }
 }
 
-/// The error of the last check-in, with its own words for an unknown code.
+/// Shows the error of the last check-in, with its own words for an unknown code.
 #[component]
 fn CheckInError(action: ServerAction<StaffCheckIn>) -> impl IntoView {
     let i18n = use_i18n();

@@ -1,7 +1,8 @@
 //! The staff console over HTTP: two rooms with a member of staff each and
 //! two families. Staff see and change only their own room, through the
-//! pages' plain forms and through the server functions; rosters are
-//! audited; check-in, cancellation and publishing work without JavaScript.
+//! pages' plain forms and through the server functions. Roster reads are
+//! audited, and check-in, cancellation and publishing work without
+//! JavaScript.
 
 use app::domain::accounts::{self, PortalIdentity};
 use app::domain::family::{self, ChildInput};
@@ -265,8 +266,8 @@ async fn staff_console_keeps_rooms_apart(backend: Backend) {
         "the place page lists it"
     );
 
-    // Staff B publishes at room B; staff A cannot publish there.
-    // Two hours later, so family 1's bookings do not overlap.
+    // Staff B publishes at room B, two hours later so that family 1's
+    // bookings do not overlap. Staff A cannot publish there.
     let mut form = session_form("周四绘本时光", starts + Duration::hours(2), "5");
     form.push(("place_id", room_b.to_string()));
     let created_b = plain_form(
@@ -338,6 +339,29 @@ async fn staff_console_keeps_rooms_apart(backend: Backend) {
             .await
             .contains("href=\"/staff\"")
     );
+    let own_place = page(&app, &staff_a, &format!("/places/{room_a}")).await;
+    assert!(
+        own_place.contains(&format!("href=\"{new_a}\"")),
+        "room A's page links its new-session form"
+    );
+    let other_place = page(&app, &staff_a, &format!("/places/{room_b}")).await;
+    assert!(
+        !other_place.contains("/sessions/new"),
+        "room B's page does not"
+    );
+
+    // A city administrator's console lists both rooms' sessions.
+    let admin = person(&app, "city-admin", None).await;
+    accounts::grant_role(&app.db, "city-admin", &Role::CityAdmin, None, Utc::now())
+        .await
+        .expect("role");
+    let city = page(&app, &admin, "/staff").await;
+    assert!(city.contains("周三亲子律动"), "room A's session is listed");
+    assert!(city.contains("周四绘本时光"), "room B's session is listed");
+    assert!(
+        city.contains("您是管理员"),
+        "the administrator's note is shown"
+    );
 
     // The server functions refuse room B to staff A with the same 404.
     let cases: [(&str, Vec<(&str, String)>); 3] = [
@@ -398,7 +422,8 @@ async fn staff_console_keeps_rooms_apart(backend: Backend) {
     // the read is audited.
     let roster_page = format!("/staff/sessions/{session_a}");
     let roster = page(&app, &staff_a, &roster_page).await;
-    assert!(roster.contains("王小明") && roster.contains("李小红"));
+    assert!(roster.contains("王小明"), "the first child is listed");
+    assert!(roster.contains("李小红"), "the second child is listed");
     assert!(roster.contains("对花生过敏"), "care notes are shown");
     assert!(
         roster.contains("敏感信息"),
@@ -474,7 +499,7 @@ async fn staff_console_keeps_rooms_apart(backend: Backend) {
         "the typed code is kept"
     );
 
-    // Cancelling needs a reason; with one, the family is told.
+    // Cancelling needs a reason, and the family receives it.
     let empty = plain_form(
         &app,
         &staff_a,
@@ -522,7 +547,7 @@ async fn staff_console_keeps_rooms_apart(backend: Backend) {
         .expect("a list")
         .iter()
         .find(|message| message["kind"] == "cancelled_by_staff")
-        .unwrap_or_else(|| panic!("the family is told: {inbox}"));
+        .unwrap_or_else(|| panic!("no cancellation message in the inbox: {inbox}"));
     assert_eq!(message["reason"], "老师生病，活动改期");
 }
 on_both_backends!(staff_console_keeps_rooms_apart);

@@ -806,6 +806,53 @@ pub struct RosterEntry {
     pub checked_in_at: Option<DateTime<Utc>>,
 }
 
+/// Maximum length of a staff cancellation reason, in characters.
+pub const MAX_REASON_CHARS: usize = 200;
+
+/// The result of checking a child in at the door.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckInOutcome {
+    pub entry: RosterEntry,
+    /// False when the child was already checked in; `entry` then carries
+    /// the first time.
+    pub first: bool,
+}
+
+/// The staff console's start page: the rooms the viewer runs, each with
+/// its upcoming sessions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StaffOverview {
+    pub rooms: Vec<StaffRoom>,
+    /// Whether the viewer is a district or city administrator; their list
+    /// holds only the places in their scope that have upcoming sessions.
+    pub administrator: bool,
+}
+
+/// One room in the staff console with its upcoming sessions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StaffRoom {
+    pub place_id: i64,
+    pub place_name: String,
+    /// Sessions from the start of today in Nanjing, earliest first.
+    pub sessions: Vec<StaffSession>,
+}
+
+/// A session as the staff console lists it, with its counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StaffSession {
+    pub id: i64,
+    pub kind: SessionKind,
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub capacity: u32,
+    /// Confirmed bookings.
+    pub booked: u32,
+    /// Children on the waitlist, including those holding an offer.
+    pub waiting: u32,
+    pub checked_in: u32,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,8 +9,9 @@ use crate::components::{Footer, Header};
 use crate::i18n::{I18nContextProvider, t_string, use_i18n};
 use crate::pages::{
     AcceptInvitationPage, AccountPage, AuditPage, BookingsPage, CoveragePage, FamilyPage, HomePage,
-    ImportPage, ImportRunPage, InboxPage, InvitationCreatedPage, NotFoundPage, PlaceEditPage,
-    PlacePage, PriorityGroupsPage, SearchPage, SessionPage, SettingsPage, SignInPage,
+    ImportPage, ImportRunPage, InboxPage, InvitationCreatedPage, NewSessionPage, NotFoundPage,
+    PlaceEditPage, PlacePage, PriorityGroupsPage, SearchPage, SessionPage, SettingsPage,
+    SignInPage, StaffPage, StaffSessionPage,
 };
 use crate::prefs::{TextSize, current_text_size};
 
@@ -67,6 +68,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/family/invitation") view=InvitationCreatedPage />
                         <Route path=path!("/invite/:code") view=AcceptInvitationPage ssr=SsrMode::Async />
                         <Route path=path!("/invite") view=AcceptInvitationPage ssr=SsrMode::Async />
+                        <Route path=path!("/staff") view=StaffPage ssr=SsrMode::Async />
+                        <Route path=path!("/staff/sessions/:id") view=StaffSessionPage ssr=SsrMode::Async />
+                        <Route path=path!("/staff/places/:id/sessions/new") view=NewSessionPage ssr=SsrMode::Async />
                         <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async />
                         <Route path=path!("/admin/coverage") view=CoveragePage ssr=SsrMode::Async />
                         <Route path=path!("/admin/places/new") view=PlaceEditPage ssr=SsrMode::Async />

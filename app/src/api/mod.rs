@@ -6,6 +6,7 @@ use leptos::prelude::*;
 pub mod admin;
 pub mod booking;
 pub mod family;
+pub mod staff;
 
 use crate::error::AppError;
 use crate::model::{
@@ -55,7 +56,9 @@ pub(crate) mod support {
         result
     }
 
-    fn is_plain_form_post() -> bool {
+    /// Returns whether the request is a form that a browser posted to a
+    /// server function without JavaScript, which expects a redirect.
+    pub fn is_plain_form_post() -> bool {
         use_context::<http::request::Parts>().is_some_and(|parts| {
             parts.method == http::Method::POST
                 && parts.uri.path().starts_with("/sfn/")

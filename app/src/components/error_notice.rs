@@ -53,6 +53,20 @@ fn field_label(field: &str, locale: Locale) -> Option<&'static str> {
         "service" => td_string!(locale, field_service),
         "public_benefit" | "free" | "places_left" => td_string!(locale, field_filters),
         "limit" => td_string!(locale, field_limit),
+        "title" => td_string!(locale, staff_form_title),
+        "kind" => td_string!(locale, staff_form_kind),
+        "starts_at" => td_string!(locale, staff_form_starts_at),
+        "ends_at" => td_string!(locale, staff_form_ends_at),
+        "capacity" => td_string!(locale, staff_form_capacity),
+        "min_age_months" => td_string!(locale, staff_form_min_age),
+        "max_age_months" => td_string!(locale, staff_form_max_age),
+        "price_fen" => td_string!(locale, staff_form_price),
+        "booking_opens_at" => td_string!(locale, staff_form_opens_at),
+        "booking_closes_at" => td_string!(locale, staff_form_closes_at),
+        "cancel_until" => td_string!(locale, staff_form_cancel_until),
+        "release_mode" | "release_window_minutes" => td_string!(locale, staff_form_release),
+        "draw_by_priority" => td_string!(locale, staff_form_draw_by_priority),
+        "reason" => td_string!(locale, staff_cancel_reason),
         _ => return None,
     })
 }
@@ -86,7 +100,7 @@ where
 }
 
 /// Decodes the error that server_fn puts in `__err`: base64url of its JSON.
-fn decode_url_error(encoded: &str) -> Option<AppError> {
+pub(crate) fn decode_url_error(encoded: &str) -> Option<AppError> {
     use base64::Engine;
 
     let bytes = base64::engine::general_purpose::URL_SAFE

@@ -43,8 +43,9 @@ use crate::entity::{
 };
 use crate::error::{AppError, Refusal};
 use crate::model::{
-    BookOutcome, BookingStatus, BookingView, CancelKind, MyBookings, NewSession, NotificationKind,
-    ReleaseMode, RosterEntry, SessionDetail, Viewer, WaitlistStatus, WaitlistView,
+    BookOutcome, BookingStatus, BookingView, CancelKind, CheckInOutcome, MyBookings, NewSession,
+    NotificationKind, ReleaseMode, RosterEntry, SessionDetail, Viewer, WaitlistStatus,
+    WaitlistView,
 };
 use crate::time::{SHANGHAI, local_date};
 
@@ -55,8 +56,7 @@ const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 const CODE_LENGTH: usize = 6;
 /// Maximum length of an idempotency key, in bytes.
 pub const MAX_IDEMPOTENCY_KEY: usize = 64;
-/// Maximum length of a staff cancellation reason, in characters.
-pub const MAX_REASON_CHARS: usize = 200;
+pub use crate::model::MAX_REASON_CHARS;
 
 /// The time a waitlist offer keeps its place, chosen by the time left
 /// before the session starts.
@@ -2231,17 +2231,18 @@ async fn roster_entry(
     })
 }
 
-/// Checks a child in at the door by the booking's code, typed (case and
-/// spaces do not matter) or scanned from its QR code (`NINGYU:{id}:{code}`).
-/// Checking in twice keeps the first time. Staff of other places, and
-/// unknown codes, get `NotFound`.
+/// Checks a child in at the door by the booking's code, typed (case, spaces
+/// and dashes do not matter) or scanned from its QR code
+/// (`NINGYU:{id}:{code}`). Checking in twice keeps the first time, and the
+/// outcome tells which happened. Staff of other places, and unknown codes,
+/// get `NotFound`.
 pub async fn check_in(
     db: &DatabaseConnection,
     viewer: &Viewer,
     session_id: i64,
     code: &str,
     now: DateTime<Utc>,
-) -> Result<RosterEntry, AppError> {
+) -> Result<CheckInOutcome, AppError> {
     let session = care_session::Entity::find_by_id(session_id)
         .one(db)
         .await
@@ -2297,7 +2298,10 @@ pub async fn check_in(
         .await
         .map_err(AppError::from_db)?
         .ok_or(AppError::NotFound)?;
-    roster_entry(db, &session, &row).await
+    Ok(CheckInOutcome {
+        entry: roster_entry(db, &session, &row).await?,
+        first,
+    })
 }
 
 #[cfg(test)]

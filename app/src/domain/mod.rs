@@ -18,3 +18,4 @@ pub mod places;
 pub mod priority;
 pub mod secrets;
 pub mod sessions;
+pub mod staff;

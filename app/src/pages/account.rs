@@ -62,6 +62,12 @@ fn AccountDetails(viewer: Viewer) -> impl IntoView {
             {roles}
         </ul>
         <Show when={
+            let runs_rooms = !viewer.roles.is_empty();
+            move || runs_rooms
+        }>
+            <p><a class="button primary" href="/staff">{t!(i18n, staff_title)}</a></p>
+        </Show>
+        <Show when={
             let admin = viewer.roles.iter().any(|role| matches!(role, Role::CityAdmin | Role::DistrictAdmin { .. }));
             move || admin
         }>

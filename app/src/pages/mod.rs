@@ -15,6 +15,8 @@ mod search;
 mod session;
 mod settings;
 mod sign_in;
+mod staff;
+mod staff_new_session;
 
 pub use account::AccountPage;
 pub use audit::AuditPage;
@@ -31,3 +33,5 @@ pub use search::SearchPage;
 pub use session::SessionPage;
 pub use settings::SettingsPage;
 pub use sign_in::SignInPage;
+pub use staff::{StaffPage, StaffSessionPage};
+pub use staff_new_session::NewSessionPage;

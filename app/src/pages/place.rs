@@ -40,13 +40,20 @@ pub fn PlacePage() -> impl IntoView {
     view! {
         <Suspense>
             {move || Suspend::new(async move {
-                let may_edit = viewer.await.ok().flatten().is_some_and(|viewer| {
+                let viewer = viewer.await.ok().flatten();
+                let may_edit = viewer.as_ref().is_some_and(|viewer| {
                     viewer.roles.iter().any(|role| {
                         matches!(role, Role::CityAdmin | Role::DistrictAdmin { .. })
                     })
                 });
                 match place.await {
-                    Ok(detail) => view! { <PlaceView detail may_edit /> }.into_any(),
+                    Ok(detail) => {
+                        // Staff of the place, and administrators, get a link to
+                        // the new-session form, which checks their scope.
+                        let may_publish = may_edit
+                            || viewer.as_ref().is_some_and(|viewer| viewer.is_staff_of(detail.place.id));
+                        view! { <PlaceView detail may_edit may_publish /> }.into_any()
+                    }
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
@@ -55,7 +62,7 @@ pub fn PlacePage() -> impl IntoView {
 }
 
 #[component]
-fn PlaceView(detail: PlaceDetail, may_edit: bool) -> impl IntoView {
+fn PlaceView(detail: PlaceDetail, may_edit: bool, may_publish: bool) -> impl IntoView {
     let i18n = use_i18n();
     let PlaceDetail {
         place,
@@ -111,6 +118,9 @@ fn PlaceView(detail: PlaceDetail, may_edit: bool) -> impl IntoView {
                     </ul>
                 </Show>
             </section>
+            <Show when=move || may_publish>
+                <p><a href=format!("/staff/places/{}/sessions/new", place.id)>{t!(i18n, staff_new_session)}</a></p>
+            </Show>
             <Show when=move || may_edit>
                 <p><a href=format!("/admin/places/{}/edit", place.id)>{t!(i18n, place_edit_title)}</a></p>
             </Show>

@@ -495,6 +495,8 @@ pub async fn check_in(
     ApiJson(body): ApiJson<CheckInBody>,
 ) -> Result<Json<RosterEntry>, ApiError> {
     Ok(Json(
-        booking::check_in(&state.db, &viewer, id, &body.code, Utc::now()).await?,
+        booking::check_in(&state.db, &viewer, id, &body.code, Utc::now())
+            .await?
+            .entry,
     ))
 }

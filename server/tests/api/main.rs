@@ -29,3 +29,4 @@ mod places;
 mod prefs;
 mod priority;
 mod search_snapshot;
+mod staff;

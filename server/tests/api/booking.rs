@@ -1293,21 +1293,31 @@ async fn waiting_requests_are_written_together(backend: Backend) {
     let before = booking::write_stats(&db);
 
     let mut tasks = Vec::new();
-    let mut send = |family: Family, key: String| {
+    let mut send = |n: usize, family: Family| {
         let (db, rules) = (db.clone(), rules.clone());
-        tasks.push(tokio::spawn(async move {
-            let request = BookRequest {
-                idempotency_key: Some(key),
-                ..request(session, family.child, true)
-            };
-            booking::book(&db, &rules, family.guardian, &request, Utc::now()).await
-        }));
+        let request = BookRequest {
+            idempotency_key: Some(format!("together-{n}")),
+            ..request(session, family.child, true)
+        };
+        tasks.push((
+            n,
+            tokio::spawn(async move {
+                booking::book(&db, &rules, family.guardian, &request, Utc::now()).await
+            }),
+        ));
     };
-    for (n, family) in crowd.iter().enumerate() {
-        send(*family, format!("together-{n}"));
+    // The first request reaches the writer alone, which then waits for the
+    // session's row; the others wait for the writer.
+    send(0, crowd[0]);
+    while booking::waiting_to_write(&db, session) < 1 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    for (n, family) in crowd.iter().enumerate().skip(1) {
+        send(n, *family);
     }
     // The first family's request, sent again with the same key.
-    send(crowd[0], "together-0".to_owned());
+    send(0, crowd[0]);
     let sent = crowd.len() + 1;
     let mut waited = 0;
     while booking::waiting_to_write(&db, session) < sent {
@@ -1340,13 +1350,22 @@ async fn waiting_requests_are_written_together(backend: Backend) {
     holder.commit().await.expect("commits");
     drop(turn);
 
+    // In the order of `crowd`, then the repeated request.
     let mut answers = Vec::new();
-    for task in tasks {
-        answers.push(task.await.expect("task finishes"));
+    let mut repeat = None;
+    tasks.sort_by_key(|(n, _)| *n);
+    for (n, task) in tasks {
+        let answer = task.await.expect("task finishes");
+        if n == answers.len() {
+            answers.push(answer);
+        } else {
+            repeat = Some(answer);
+        }
     }
+    answers.push(repeat.expect("the repeated request is answered"));
     let after = booking::write_stats(&db);
     assert_eq!(after.requests - before.requests, sent as u64);
-    // The writer took the first request or few before the row was free,
+    // The writer took the first request alone before the row was free,
     // then the rest in one batch; the repeated request is written alone.
     assert!(
         after.transactions - before.transactions <= 4,

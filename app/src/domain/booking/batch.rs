@@ -22,6 +22,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{LazyLock, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::LockType;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::sync::oneshot;
 
@@ -241,12 +242,14 @@ async fn write_batch(
 
     let (txn, _turn) = begin_write(db).await?;
     // Children first, in id order, then the session, as in every booking
-    // transaction. SQLite ignores the row lock: `begin_write` holds the
-    // database's write lock already.
+    // transaction. `FOR NO KEY UPDATE` is the lock an update of the row
+    // takes, as `lock_child` does: it lets other transactions insert rows
+    // that refer to the child, as a draw holding the session does. SQLite
+    // ignores the row lock: `begin_write` holds the write lock already.
     let children: HashMap<i64, child::Model> = child::Entity::find()
         .filter(child::Column::Id.is_in(child_ids.iter().copied()))
         .order_by_asc(child::Column::Id)
-        .lock_exclusive()
+        .lock(LockType::NoKeyUpdate)
         .all(&txn)
         .await
         .map_err(AppError::from_db)?

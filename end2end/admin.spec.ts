@@ -56,3 +56,50 @@ test("a city administrator adds a place, reads coverage and checks a file", asyn
   await expect(page.getByRole("cell", { name: "3", exact: true })).toBeVisible();
   await expectAccessible(page);
 });
+
+test("a city administrator lists a priority group's members and removes one", async ({ page, jsEnabled }) => {
+  const childName = jsEnabled ? "优先测试甲" : "优先测试乙";
+  const groupName = jsEnabled ? "测试优先群体甲" : "测试优先群体乙";
+
+  // The demo parent 陈静 (mobile 19900000001) adds the child.
+  await open(page, "/family", jsEnabled);
+  await page.getByRole("link", { name: "使用“我的南京”登录" }).click();
+  await page.getByRole("button", { name: /陈静/ }).click();
+  await expect(page).toHaveURL(/\/family$/);
+  await page.getByLabel("孩子姓名").fill(childName);
+  await page.getByLabel("出生日期").fill("2025-06-01");
+  await page.getByRole("checkbox", { name: /单独同意/ }).check();
+  await page.getByRole("button", { name: "保存" }).click();
+  await expect(page.locator(".child", { hasText: childName })).toBeVisible();
+  await open(page, "/account", jsEnabled);
+  await page.getByRole("button", { name: "退出登录" }).click();
+
+  await signInAsCityAdmin(page, jsEnabled);
+  await open(page, "/admin/priority-groups", jsEnabled);
+  await page.getByLabel(/代号/).fill(jsEnabled ? "e2e_with_js" : "e2e_without_js");
+  await page.getByLabel("中文名称").fill(groupName);
+  await page.getByLabel("英文名称").fill("Test group");
+  await page.getByLabel(/抽签顺序/).fill("2");
+  await page.getByRole("button", { name: "设立" }).click();
+  await expect(page.getByRole("link", { name: groupName })).toBeVisible();
+  await page.getByLabel("优先群体").selectOption({ label: groupName });
+  await page.getByLabel("监护人手机号").fill("19900000001");
+  await page.getByLabel(/孩子姓名/).fill(childName);
+  await page.getByRole("button", { name: "登记", exact: true }).click();
+  await expect(page.getByRole("alert")).toHaveCount(0);
+
+  await page.getByRole("link", { name: groupName }).click();
+  await expect(page).toHaveURL(/\/admin\/priority-groups\/\d+$/);
+  await expect(page.getByRole("heading", { level: 1, name: groupName })).toBeVisible();
+  const member = page.locator(".roster-entry", { hasText: childName });
+  await expect(member).toContainText("个月");
+  await expectAccessible(page);
+
+  await member.getByText("移出该群体", { exact: true }).click();
+  await member.getByRole("checkbox", { name: new RegExp(childName) }).check();
+  await member.getByRole("button", { name: "移出", exact: true }).click();
+  await expect(page).toHaveURL(/\/admin\/priority-groups\/\d+\?revoked=\d+$/);
+  await expect(page.getByRole("status")).toContainText("已将孩子移出该群体");
+  await expect(page.locator(".roster-entry", { hasText: childName })).toHaveCount(0);
+  await expectAccessible(page);
+});

@@ -1009,6 +1009,9 @@ pub struct PriorityGrant {
 pub struct PriorityMember {
     pub child_id: i64,
     pub child_name: String,
+    /// Whole months of age on today's date in Nanjing; absent for a birth
+    /// date after today.
+    pub age_months: Option<u32>,
     pub granted_at: DateTime<Utc>,
 }
 

@@ -10,8 +10,8 @@ use crate::i18n::{I18nContextProvider, t_string, use_i18n};
 use crate::pages::{
     AcceptInvitationPage, AccountPage, AuditPage, BookingsPage, CoveragePage, FamilyPage, HomePage,
     ImportPage, ImportRunPage, InboxPage, InvitationCreatedPage, NewSessionPage, NotFoundPage,
-    PlaceEditPage, PlacePage, PriorityGroupsPage, SearchPage, SessionPage, SettingsPage,
-    SignInPage, StaffPage, StaffSessionPage,
+    PlaceEditPage, PlacePage, PriorityGroupsPage, PriorityMembersPage, SearchPage, SessionPage,
+    SettingsPage, SignInPage, StaffPage, StaffSessionPage,
 };
 use crate::prefs::{TextSize, current_text_size};
 
@@ -76,6 +76,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/admin/places/new") view=PlaceEditPage ssr=SsrMode::Async />
                         <Route path=path!("/admin/places/import") view=ImportPage />
                         <Route path=path!("/admin/priority-groups") view=PriorityGroupsPage ssr=SsrMode::Async />
+                        <Route path=path!("/admin/priority-groups/:id") view=PriorityMembersPage ssr=SsrMode::Async />
                         <Route path=path!("/admin/imports/:id") view=ImportRunPage ssr=SsrMode::Async />
                         <Route path=path!("/admin/places/:id/edit") view=PlaceEditPage ssr=SsrMode::Async />
                     </Routes>

@@ -288,3 +288,85 @@ pub async fn grant_priority(
             .map(|_| ()),
     )
 }
+
+/// The members page of a priority group: the group and the children in it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PriorityGroupMembers {
+    pub group: crate::model::PriorityGroupView,
+    pub members: Vec<crate::model::PriorityMember>,
+}
+
+/// Loads a priority group with its members for city administrators. The
+/// members read is audited as in the REST API. Anyone else gets `NotFound`,
+/// the same response as for a group that does not exist.
+#[server(prefix = "/sfn", endpoint = "load_priority_members")]
+pub async fn load_priority_members(group_id: i64) -> Result<PriorityGroupMembers, AppError> {
+    use super::support::{require_viewer, state, with_status};
+    use crate::domain::priority;
+
+    let viewer = with_status(require_viewer())?;
+    let state = state()?;
+    // `members` checks the viewer's role first and audits the read.
+    let members = priority::members(&state.db, &viewer, group_id, chrono::Utc::now())
+        .await
+        .map_err(hide_forbidden);
+    let members = with_status(members)?;
+    let group = priority::list_groups(&state.db, &viewer)
+        .await
+        .map_err(hide_forbidden)
+        .and_then(|groups| {
+            groups
+                .into_iter()
+                .find(|group| group.id == group_id)
+                .ok_or(AppError::NotFound)
+        });
+    let group = with_status(group)?;
+    Ok(PriorityGroupMembers { group, members })
+}
+
+/// Takes a child out of a priority group from the members page. The form
+/// must carry `confirm=on`, the box the administrator ticks to confirm.
+///
+/// A plain form post returns to the members page with `revoked` (the
+/// child's id), or with the error.
+#[server(prefix = "/sfn", endpoint = "revoke_priority")]
+pub async fn revoke_priority(
+    group_id: i64,
+    child_id: i64,
+    confirm: Option<String>,
+) -> Result<(), AppError> {
+    use leptos::server_fn::ServerFn;
+
+    use super::form_redirect;
+    use super::support::{require_viewer, state, with_status};
+
+    let viewer = with_status(require_viewer())?;
+    let state = state()?;
+    let result = if confirm.as_deref() == Some("on") {
+        crate::domain::priority::revoke(&state.db, &viewer, group_id, child_id, chrono::Utc::now())
+            .await
+            .map_err(hide_forbidden)
+    } else {
+        Err(AppError::invalid(
+            "confirm",
+            "tick the box to confirm the removal",
+        ))
+    };
+    let page = format!("/admin/priority-groups/{group_id}");
+    let child = child_id.to_string();
+    match &result {
+        Ok(()) => form_redirect::back_to(&page, &[("revoked", child.as_str())], None),
+        Err(error) => form_redirect::back_to(&page, &[], Some((RevokePriority::PATH, error))),
+    }
+    with_status(result)
+}
+
+/// Turns `Forbidden` into `NotFound`, so that someone who may not see a
+/// priority group learns no more than from a group that does not exist.
+#[cfg(feature = "ssr")]
+fn hide_forbidden(error: AppError) -> AppError {
+    match error {
+        AppError::Forbidden => AppError::NotFound,
+        other => other,
+    }
+}

@@ -84,6 +84,41 @@ pub(crate) mod support {
 #[cfg(feature = "ssr")]
 pub use support::{set_status, viewer};
 
+#[cfg(feature = "ssr")]
+pub(crate) mod form_redirect {
+    use crate::error::AppError;
+
+    /// Sends a plain form post back to `page` with `pairs` in the query
+    /// string, and the error in the `__path` and `__err` parameters that
+    /// `components::ActionError` reads. Does nothing for calls from scripts,
+    /// which receive the result itself.
+    pub fn back_to(page: &str, pairs: &[(&str, &str)], error: Option<(&str, &AppError)>) {
+        use base64::Engine;
+
+        if !super::support::is_plain_form_post() {
+            return;
+        }
+        let mut query: Vec<(&str, String)> = pairs
+            .iter()
+            .filter(|(_, value)| !value.is_empty())
+            .map(|(name, value)| (*name, (*value).to_owned()))
+            .collect();
+        if let Some((path, error)) = error {
+            let json = serde_json::to_vec(error).unwrap_or_default();
+            query.push(("__path", path.to_owned()));
+            query.push((
+                "__err",
+                base64::engine::general_purpose::URL_SAFE.encode(json),
+            ));
+        }
+        let target = match serde_urlencoded::to_string(&query) {
+            Ok(encoded) if !encoded.is_empty() => format!("{page}?{encoded}"),
+            _ => page.to_owned(),
+        };
+        leptos_axum::redirect(&target);
+    }
+}
+
 /// Lists the first page of places, as the home page shows it.
 #[server(prefix = "/sfn", endpoint = "list_places")]
 pub async fn list_places() -> Result<Page<PlaceSummary>, AppError> {

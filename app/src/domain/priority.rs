@@ -18,11 +18,13 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::domain::audit::{self, AuditEntry};
+use crate::domain::family::age_in_months;
 use crate::entity::{account, child, child_priority, family, priority_group};
 use crate::error::AppError;
 use crate::model::{
     NewPriorityGroup, PriorityGrant, PriorityGroupName, PriorityGroupView, PriorityMember, Viewer,
 };
+use crate::time::local_date;
 use crate::validate::{normalize_mobile, normalize_name, one_line};
 
 /// The rank of an entry whose child is in no group; such entries are drawn
@@ -167,13 +169,13 @@ pub async fn members(
         .await
         .map_err(AppError::from_db)?;
     let child_ids: Vec<i64> = rows.iter().map(|row| row.child_id).collect();
-    let names: HashMap<i64, String> = child::Entity::find()
+    let children: HashMap<i64, child::Model> = child::Entity::find()
         .filter(child::Column::Id.is_in(child_ids))
         .all(db)
         .await
         .map_err(AppError::from_db)?
         .into_iter()
-        .map(|child| (child.id, child.display_name))
+        .map(|child| (child.id, child))
         .collect();
     audit::record(
         db,
@@ -188,12 +190,19 @@ pub async fn members(
         now,
     )
     .await?;
+    let today = local_date(now);
     Ok(rows
         .into_iter()
-        .map(|row| PriorityMember {
-            child_id: row.child_id,
-            child_name: names.get(&row.child_id).cloned().unwrap_or_default(),
-            granted_at: row.granted_at,
+        .map(|row| {
+            let child = children.get(&row.child_id);
+            PriorityMember {
+                child_id: row.child_id,
+                child_name: child
+                    .map(|child| child.display_name.clone())
+                    .unwrap_or_default(),
+                age_months: child.and_then(|child| age_in_months(child.birth_date, today)),
+                granted_at: row.granted_at,
+            }
         })
         .collect())
 }
@@ -285,6 +294,7 @@ pub async fn grant(
         .map_or(now, |row| row.granted_at);
     Ok(PriorityMember {
         child_id: child.id,
+        age_months: age_in_months(child.birth_date, local_date(now)),
         child_name: child.display_name,
         granted_at,
     })

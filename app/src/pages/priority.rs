@@ -8,8 +8,8 @@ use crate::i18n::{Locale, t, t_string, use_i18n};
 
 /// Renders the priority groups page for city administrators: the groups
 /// with their member counts, a form to define a group and a form to put a
-/// child in one. Members are listed and removed through the REST API,
-/// where each read is audited.
+/// child in one. Each group links to its members page
+/// (`PriorityMembersPage`), where children are listed and taken out.
 #[component]
 pub fn PriorityGroupsPage() -> impl IntoView {
     let i18n = use_i18n();
@@ -38,7 +38,12 @@ pub fn PriorityGroupsPage() -> impl IntoView {
                                             Locale::zh_CN => group.name.zh.clone(),
                                         };
                                         let line = t_string!(i18n, priority_group_line, rank = group.rank, members = group.members).to_string();
-                                        view! { <li class="place"><strong>{name}</strong> " · " {line}</li> }
+                                        let href = format!("/admin/priority-groups/{}", group.id);
+                                        view! {
+                                            <li class="place">
+                                                <strong><a href=href>{name}</a></strong> " · " {line}
+                                            </li>
+                                        }
                                     })
                                     .collect_view()}
                             </ul>

@@ -464,3 +464,181 @@ async fn priority_page_forms_work_without_javascript(backend: Backend) {
     );
 }
 on_both_backends!(priority_page_forms_work_without_javascript);
+
+async fn priority_members_page_lists_and_revokes(backend: Backend) {
+    use reqwest::Method;
+
+    let app = TestApp::spawn(backend).await;
+    let admin = person(&app, "city-admin", None).await;
+    accounts::grant_role(&app.db, "city-admin", &Role::CityAdmin, None, Utc::now())
+        .await
+        .expect("role");
+    let district = person(&app, "district-admin", None).await;
+    accounts::grant_role(
+        &app.db,
+        "district-admin",
+        &Role::DistrictAdmin {
+            district_code: "320102".into(),
+        },
+        None,
+        Utc::now(),
+    )
+    .await
+    .expect("role");
+    let guardian = person(&app, "guardian", Some("13712345678")).await;
+    let child = family::add_child(
+        &app.db,
+        guardian.account,
+        &ChildInput {
+            display_name: "李小雨".into(),
+            birth_date: "2025-03-01".into(),
+            care_notes: None,
+        },
+        true,
+        Utc::now(),
+    )
+    .await
+    .expect("child");
+    let created = send(
+        &app,
+        &admin,
+        Method::POST,
+        "/api/v1/admin/priority-groups",
+        Some(json!({ "code": "left_behind", "name_zh": "留守儿童", "name_en": "Left-behind children", "rank": 1 })),
+    )
+    .await;
+    let group = created.json::<Value>().await.expect("JSON")["id"]
+        .as_i64()
+        .expect("group id");
+    let granted = send(
+        &app,
+        &admin,
+        Method::POST,
+        &format!("/api/v1/admin/priority-groups/{group}/members"),
+        Some(json!({ "guardian_mobile": "13712345678", "child_name": "李小雨" })),
+    )
+    .await;
+    assert_eq!(granted.status(), StatusCode::CREATED);
+
+    let page_path = format!("/admin/priority-groups/{group}");
+    let get = |who: &Person, path: String| {
+        app.client
+            .get(app.url(&path))
+            .header("cookie", &who.cookie)
+            .send()
+    };
+    let list = get(&admin, "/admin/priority-groups".into())
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        list.contains(&format!("href=\"{page_path}\"")),
+        "the groups list links to the members page"
+    );
+
+    let page = get(&admin, page_path.clone()).await.expect("page");
+    assert_eq!(page.status(), StatusCode::OK);
+    let body = page.text().await.expect("body");
+    assert!(body.contains("李小雨"), "the child is listed");
+    assert!(body.contains("个月"), "the age in months is shown");
+    assert!(body.contains("移出"), "a revoke form is shown");
+    assert_eq!(
+        audit_count(&app, "priority_group.members_read").await,
+        1,
+        "the page's read is audited"
+    );
+
+    // Anyone else gets the page of a missing address, and nothing is read.
+    let missing = get(&admin, "/admin/priority-groups/999999".into())
+        .await
+        .expect("page");
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert!(missing.text().await.expect("body").contains("页面不存在"));
+    for who in [&district, &guardian] {
+        let refused = get(who, page_path.clone()).await.expect("page");
+        assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+        let refused = refused.text().await.expect("body");
+        assert!(!refused.contains("李小雨"), "no member is shown");
+        assert!(!refused.contains("留守儿童"), "the group is not named");
+        assert!(
+            refused.contains("页面不存在"),
+            "the same page as a missing address"
+        );
+    }
+    assert_eq!(audit_count(&app, "priority_group.members_read").await, 1);
+
+    let post = |who: &Person, fields: Vec<(&'static str, String)>| {
+        app.client
+            .post(app.url("/sfn/revoke_priority"))
+            .header("cookie", &who.cookie)
+            .header("origin", app.url(""))
+            .header("referer", app.url(&page_path))
+            .header("accept", "text/html")
+            .form(&fields)
+            .send()
+    };
+    let confirmed = || {
+        vec![
+            ("group_id", group.to_string()),
+            ("child_id", child.id.to_string()),
+            ("confirm", "on".to_owned()),
+        ]
+    };
+    let location = |response: &reqwest::Response| {
+        response.headers()["location"]
+            .to_str()
+            .expect("location")
+            .to_owned()
+    };
+
+    let by_district = post(&district, confirmed()).await.expect("posted");
+    assert!(
+        location(&by_district).contains("__err="),
+        "a district administrator cannot revoke"
+    );
+    let unconfirmed = post(
+        &admin,
+        vec![
+            ("group_id", group.to_string()),
+            ("child_id", child.id.to_string()),
+        ],
+    )
+    .await
+    .expect("posted");
+    assert!(
+        location(&unconfirmed).contains("__err="),
+        "the box must be ticked"
+    );
+    assert_eq!(audit_count(&app, "priority_group.revoke").await, 0);
+
+    let revoked = post(&admin, confirmed()).await.expect("posted");
+    assert_eq!(revoked.status(), StatusCode::FOUND);
+    assert_eq!(
+        location(&revoked),
+        format!("{page_path}?revoked={}", child.id)
+    );
+    assert_eq!(audit_count(&app, "priority_group.revoke").await, 1);
+    let after = get(&admin, location(&revoked))
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("body");
+    assert!(!after.contains("李小雨"), "the child is no longer listed");
+    assert!(after.contains("已将孩子移出该群体"), "the page confirms it");
+    let listed: Value = send(
+        &app,
+        &admin,
+        Method::GET,
+        &format!("/api/v1/admin/priority-groups/{group}/members"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .expect("JSON");
+    assert_eq!(listed.as_array().map(Vec::len), Some(0));
+}
+on_both_backends!(priority_members_page_lists_and_revokes);

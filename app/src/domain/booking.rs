@@ -29,7 +29,7 @@ use rand::Rng;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -1432,12 +1432,7 @@ pub async fn run_due_draws(
     rules: &BookingRules,
     now: DateTime<Utc>,
 ) -> Result<u32, AppError> {
-    let candidates = care_session::Entity::find()
-        .filter(care_session::Column::ReleaseMode.eq(ReleaseMode::FairRelease.as_str()))
-        .filter(care_session::Column::DrawnAt.is_null())
-        .filter(care_session::Column::BookingOpensAt.lte(now))
-        .filter(care_session::Column::EndsAt.gt(now))
-        .limit(200)
+    let candidates = due_draw_candidates(now)
         .all(db)
         .await
         .map_err(AppError::from_db)?;
@@ -1459,6 +1454,25 @@ pub async fn run_due_draws(
         drawn += u32::from(done);
     }
     Ok(drawn)
+}
+
+/// Builds the query for the fair-release sessions that [`run_due_draws`]
+/// may draw at `now`: not drawn yet, booking open and not ended, at most
+/// 200 a run.
+///
+/// The release mode is a literal in the SQL, not a bound parameter, so the
+/// partial index `idx_care_session_due_draw` (`WHERE release_mode =
+/// 'fair_release' AND drawn_at IS NULL`) serves PostgreSQL's generic plan
+/// too, which cannot see parameter values. With a parameter, PostgreSQL
+/// 15's generic plan scans the whole table.
+pub fn due_draw_candidates(now: DateTime<Utc>) -> Select<care_session::Entity> {
+    let fair_release = Expr::cust(format!("'{}'", ReleaseMode::FairRelease.as_str()));
+    care_session::Entity::find()
+        .filter(Expr::col(care_session::Column::ReleaseMode).eq(fair_release))
+        .filter(care_session::Column::DrawnAt.is_null())
+        .filter(care_session::Column::BookingOpensAt.lte(now))
+        .filter(care_session::Column::EndsAt.gt(now))
+        .limit(200)
 }
 
 /// Returns the draw order of `entries` (id and priority group rank) for

@@ -16,6 +16,7 @@ mod booking_http;
 mod browser;
 mod cli;
 mod dev_portal;
+mod due_draws;
 mod errors;
 mod family;
 mod family_http;

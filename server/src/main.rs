@@ -14,6 +14,15 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // mimalloc asks for transparent huge pages, and a fresh server growing
+    // its heaps under a booking rush then spent a fifth of its time zeroing
+    // 2 MiB pages on first touch: p99 went from about 400 ms to about 60 ms
+    // without them (docs/BENCHMARKS.md). The setting holds for every later
+    // page fault of the process, so it works after the runtime has started.
+    #[cfg(target_os = "linux")]
+    if let Err(error) = nix::sys::prctl::set_thp_disable(true) {
+        eprintln!("transparent huge pages stay on: {error}");
+    }
     let cli = Cli::parse();
     let config = match Config::from_env() {
         Ok(config) => config,

@@ -31,12 +31,18 @@ pub async fn connect(url: &str, settings: &PoolSettings) -> Result<DatabaseConne
         .min_connections(0)
         .acquire_timeout(settings.acquire_timeout)
         .connect_timeout(settings.acquire_timeout)
-        .sqlx_logging(false)
-        // Connections to PostgreSQL that broke while the server was away are
-        // replaced on their next use, so Ningyu recovers once it is back. An
-        // embedded SQLite file cannot go away, and the check would cost a
-        // query per request.
-        .test_before_acquire(url.starts_with("postgres"))
+        .sqlx_logging(false);
+    // A connection to PostgreSQL that sat idle for a second is checked
+    // before use and replaced when it broke while the server was away, so
+    // Ningyu recovers once it is back. Busy connections skip the check,
+    // which costs a round trip per statement. An embedded SQLite file
+    // cannot go away.
+    if url.starts_with("postgres") {
+        options.test_before_acquire_if_idle_for(Duration::from_secs(1));
+    } else {
+        options.test_before_acquire(false);
+    }
+    options
         .map_sqlx_sqlite_opts(|opts| {
             use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 

@@ -42,17 +42,16 @@ pub async fn connect(url: &str, settings: &PoolSettings) -> Result<DatabaseConne
     } else {
         options.test_before_acquire(false);
     }
-    options
-        .map_sqlx_sqlite_opts(|opts| {
-            use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+    options.map_sqlx_sqlite_opts(|opts| {
+        use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 
-            opts.create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(5))
-                .pragma("mmap_size", SQLITE_MMAP_BYTES.to_string())
-        });
+        opts.create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5))
+            .pragma("mmap_size", SQLITE_MMAP_BYTES.to_string())
+    });
     Database::connect(options).await
 }
 

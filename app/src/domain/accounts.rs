@@ -82,9 +82,17 @@ pub async fn viewer(
     db: &impl ConnectionTrait,
     account_id: i64,
 ) -> Result<Option<Viewer>, AppError> {
-    // One query for the account and its grants: this runs on every
-    // signed-in request.
-    let found = account::Entity::find_by_id(account_id)
+    load_viewer(db, account::Column::Id.eq(account_id)).await
+}
+
+/// Loads the viewer of the account that `filter` selects, with its roles,
+/// in one query: this runs on every signed-in request.
+pub(crate) async fn load_viewer(
+    db: &impl ConnectionTrait,
+    filter: impl sea_orm::sea_query::IntoCondition,
+) -> Result<Option<Viewer>, AppError> {
+    let found = account::Entity::find()
+        .filter(filter)
         .find_with_related(role_grant::Entity)
         .order_by_asc(role_grant::Column::Id)
         .all(db)
@@ -94,7 +102,7 @@ pub async fn viewer(
         return Ok(None);
     };
     Ok(Some(Viewer {
-        account_id,
+        account_id: account.id,
         display_name: account.display_name,
         roles: grants.into_iter().filter_map(role_from_row).collect(),
     }))

@@ -447,9 +447,29 @@ pub async fn book(
             format!("must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"),
         ));
     }
-    if let Some(earlier) = earlier_outcome(db, actor, key).await? {
-        return Ok(earlier);
+    // A retried request is not looked up first: the checks refuse it (the
+    // child has its place or its entry) and a refusal looks for the stored
+    // answer; were the checks to pass, the key's unique index would refuse
+    // the write. One read less for every first request.
+    match check_and_write(db, rules, actor, request, &child_ids, now).await {
+        Err(error) => match earlier_outcome(db, actor, key).await? {
+            Some(earlier) => Ok(earlier),
+            None => Err(error),
+        },
+        outcome => outcome,
     }
+}
+
+/// Checks a request against everything that needs no lock, then hands it
+/// to its session's writer.
+async fn check_and_write(
+    db: &DatabaseConnection,
+    rules: &BookingRules,
+    actor: i64,
+    request: &BookRequest,
+    child_ids: &BTreeSet<i64>,
+    now: DateTime<Utc>,
+) -> Result<BookOutcome, AppError> {
     let (session, place) = care_session::Entity::find_by_id(request.session_id)
         .find_also_related(place::Entity)
         .one(db)
@@ -458,7 +478,7 @@ pub async fn book(
         .ok_or(AppError::NotFound)?;
     check_times(&session, now)?;
     let mut requested = Vec::with_capacity(child_ids.len());
-    for &child_id in &child_ids {
+    for &child_id in child_ids {
         let (child, access) = family::child_with_access(db, actor, child_id).await?;
         check_child(db, rules, &session, &child).await??;
         if open_entry(db, session.id, child_id).await?.is_some() {
@@ -467,26 +487,19 @@ pub async fn book(
         requested.push(Requested { child, access });
     }
     let place_name = place.map(|row| row.name).unwrap_or_default();
-
     let job = batch::Job {
         actor,
         session,
         place_name,
         requested,
         join_waitlist: request.join_waitlist,
-        key: key.map(str::to_owned),
+        key: request.idempotency_key.clone(),
         rules: rules.clone(),
         now,
     };
-    match batch::submit(db, job).await {
-        // The same request, sent twice at once, lost to its twin: the
-        // unique indexes refused the second booking; answer as the first.
-        Err(error) => match earlier_outcome(db, actor, key).await? {
-            Some(earlier) => Ok(earlier),
-            None => Err(error),
-        },
-        outcome => outcome,
-    }
+    // A twin sent at the same time loses to the unique indexes, and its
+    // caller then answers with the stored outcome.
+    batch::submit(db, job).await
 }
 
 /// Writes one prepared request in a transaction of its own.

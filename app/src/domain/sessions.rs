@@ -2,12 +2,14 @@
 //! process can finish a sign-in that another one started.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
+use crate::domain::accounts;
 use crate::domain::secrets::{random_token, sha256_hex};
-use crate::entity::{login_request, web_session};
+use crate::entity::{account, login_request, web_session};
 use crate::error::AppError;
+use crate::model::Viewer;
 
 /// How long a sign-in may stay at the portal before its state expires.
 pub const LOGIN_REQUEST_TTL: Duration = Duration::minutes(10);
@@ -162,6 +164,23 @@ pub async fn session_account(
     Ok(session
         .filter(|session| session.revoked_at.is_none() && session.expires_at > now)
         .map(|session| session.account_id))
+}
+
+/// Returns the signed-in viewer of a live session, with its roles, in one
+/// query; `None` for an unknown, revoked or expired session.
+pub async fn session_viewer(
+    db: &impl ConnectionTrait,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Viewer>, AppError> {
+    let live = Query::select()
+        .column(web_session::Column::AccountId)
+        .from(web_session::Entity)
+        .and_where(Expr::col(web_session::Column::TokenHash).eq(sha256_hex(token)))
+        .and_where(Expr::col(web_session::Column::RevokedAt).is_null())
+        .and_where(Expr::col(web_session::Column::ExpiresAt).gt(now))
+        .to_owned();
+    accounts::load_viewer(db, account::Column::Id.in_subquery(live)).await
 }
 
 /// Revokes the session with cookie value `token`. Unknown tokens are ignored.

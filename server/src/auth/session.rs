@@ -91,10 +91,7 @@ async fn lookup(
     db: &sea_orm::DatabaseConnection,
     token: &str,
 ) -> Result<Option<Viewer>, app::error::AppError> {
-    match sessions::session_account(db, token, Utc::now()).await? {
-        Some(account_id) => accounts::viewer(db, account_id).await,
-        None => Ok(None),
-    }
+    sessions::session_viewer(db, token, Utc::now()).await
 }
 
 fn bearer_token(headers: &http::HeaderMap) -> Option<String> {

@@ -70,7 +70,7 @@ fn lanes() -> std::sync::MutexGuard<'static, HashMap<LaneKey, Lane>> {
     LANES.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// What this process's booking writers have written to one database.
+/// Counts of the booking requests that this process wrote to one database.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WriteStats {
     /// Transactions that wrote booking requests.

@@ -460,8 +460,8 @@ pub async fn book(
     }
 }
 
-/// Checks a request against everything that needs no lock, then hands it
-/// to its session's writer.
+/// Checks the request's session and the actor's right to each child, then
+/// hands it to its session's writer.
 async fn check_and_write(
     db: &DatabaseConnection,
     rules: &BookingRules,
@@ -477,13 +477,11 @@ async fn check_and_write(
         .map_err(AppError::from_db)?
         .ok_or(AppError::NotFound)?;
     check_times(&session, now)?;
+    // The children's bookings and waitlist entries are checked by the
+    // writer, once for every request it writes together.
     let mut requested = Vec::with_capacity(child_ids.len());
     for &child_id in child_ids {
         let (child, access) = family::child_with_access(db, actor, child_id).await?;
-        check_child(db, rules, &session, &child).await??;
-        if open_entry(db, session.id, child_id).await?.is_some() {
-            return Err(Refusal::AlreadyWaiting.into());
-        }
         requested.push(Requested { child, access });
     }
     let place_name = place.map(|row| row.name).unwrap_or_default();
@@ -510,6 +508,9 @@ async fn write_one(db: &DatabaseConnection, job: &batch::Job) -> Result<BookOutc
     for entry in &job.requested {
         let child = lock_child(&txn, entry.child.id).await?;
         check_child(&txn, &job.rules, &job.session, &child).await??;
+        if open_entry(&txn, job.session.id, child.id).await?.is_some() {
+            return Err(Refusal::AlreadyWaiting.into());
+        }
     }
     let session = lock_session(&txn, job.session.id).await?;
     let outcome = book_locked(&txn, job, &session).await?;

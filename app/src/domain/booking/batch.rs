@@ -10,10 +10,13 @@
 //! waitlist entries and one for the stored outcomes.
 //!
 //! Each request is still decided on its own, in arrival order, against the
-//! locked rows, exactly as if it had been written alone. A batch that cannot
-//! be written whole (a database error, a draw that is due) is rolled back
-//! and its requests are written one at a time instead, and so is a request
-//! that names a child or an idempotency key of an earlier one in the batch.
+//! locked rows, exactly as if it had been written alone. The children's
+//! age, bookings and waitlist entries are checked here, not before.
+//!
+//! A batch that cannot be written whole (a database error, a draw that is
+//! due) is rolled back and its requests are written one at a time instead,
+//! and so is a request that names a child or an idempotency key of an
+//! earlier one in the batch.
 //!
 //! The writers live in this process; other processes batch their own
 //! requests, and the session's row lock orders the batches of all of them.
@@ -30,15 +33,15 @@ use super::{
     BookingRules, Requested, adjust_taken, begin_write, draw_ends_at, enqueue, held_near,
     judge_child, lock_session, store_outcome, take_places, write_one,
 };
-use crate::entity::{care_session, child};
-use crate::error::AppError;
+use crate::entity::{care_session, child, waitlist_entry};
+use crate::error::{AppError, Refusal};
 use crate::model::BookOutcome;
 
 /// Most requests written in one transaction.
 const MAX_BATCH: usize = 128;
 
-/// A booking request that passed every check that needs no lock, waiting
-/// to be written.
+/// A booking request for a session that takes requests, from someone who
+/// may act for its children, waiting to be written.
 pub(super) struct Job {
     pub actor: i64,
     /// The session as read before the write.
@@ -265,6 +268,17 @@ async fn write_batch(
         return Ok(None);
     }
     let held = held_near(&txn, &session, &child_ids).await?;
+    let waiting: HashSet<i64> = waitlist_entry::Entity::find()
+        .select_only()
+        .column(waitlist_entry::Column::ChildId)
+        .filter(waitlist_entry::Column::SessionId.eq(session.id))
+        .filter(waitlist_entry::Column::ActiveChildId.is_in(child_ids.iter().copied()))
+        .into_tuple()
+        .all(&txn)
+        .await
+        .map_err(AppError::from_db)?
+        .into_iter()
+        .collect();
 
     let mut outcomes: Vec<Option<Result<BookOutcome, AppError>>> = Vec::with_capacity(jobs.len());
     let mut queued = Vec::new();
@@ -273,7 +287,11 @@ async fn write_batch(
         let checked = job.requested.iter().try_for_each(|entry| {
             let child = children.get(&entry.child.id).ok_or(AppError::NotFound)?;
             let held = held.get(&child.id).map_or(&[][..], Vec::as_slice);
-            judge_child(&job.rules, &session, child.birth_date, held).map_err(AppError::from)
+            judge_child(&job.rules, &session, child.birth_date, held)?;
+            if waiting.contains(&child.id) {
+                return Err(Refusal::AlreadyWaiting.into());
+            }
+            Ok(())
         });
         if let Err(refusal) = checked {
             outcomes.push(Some(Err(refusal)));

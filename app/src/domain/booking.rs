@@ -416,12 +416,13 @@ fn local_week(date: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
 /// Books places, or joins the waitlist or the draw, for the children in
 /// `request`. The actor must be guardian of each child or a carer for it.
 ///
-/// Everything that can be checked before writing (the session's times,
-/// access to each child, eligibility, an earlier outcome for the same key)
-/// is read first, outside the writer's turn. The write transaction then
-/// locks the children and the session, repeats the one check that another
-/// booking could have changed meanwhile, and takes places or queues: a few
-/// statements, so that a rush for one session moves quickly.
+/// The session's times and the actor's right to each child are checked
+/// first, outside the writer's turn. The session's writer (`batch`) then
+/// locks the children and the session, checks each child's age, bookings
+/// and waitlist entry, and takes places or queues, for every request that
+/// waited with this one at once, so that a rush for one session moves
+/// quickly. A refused or failed request with an idempotency key is
+/// answered with the stored outcome of an earlier one, when there is one.
 pub async fn book(
     db: &DatabaseConnection,
     rules: &BookingRules,

@@ -89,10 +89,10 @@ pub async fn begin_write(
     Ok((txn, WriterTurn { _guard: turn }))
 }
 
-/// Returns a number that tells this pool apart from every other pool open
-/// in the process, for state kept per database (tests open many).
+/// Returns a number that identifies this pool among the pools open in the
+/// process, for state kept per database (tests open many).
 pub fn pool_id(db: &DatabaseConnection) -> usize {
-    // Each pool holds its connect options in one `Arc` for its lifetime.
+    // Each pool keeps its connect options in one `Arc` for its lifetime.
     match db.get_database_backend() {
         sea_orm::DatabaseBackend::Sqlite => {
             std::sync::Arc::as_ptr(&db.get_sqlite_connection_pool().connect_options()) as usize

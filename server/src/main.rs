@@ -14,7 +14,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    // mimalloc asks for transparent huge pages, and a fresh server growing
+    // mimalloc requests transparent huge pages, and a fresh server growing
     // its heaps under a booking rush then spent a fifth of its time zeroing
     // 2 MiB pages on first touch: p99 went from about 400 ms to about 60 ms
     // without them (docs/BENCHMARKS.md). The setting holds for every later

@@ -418,10 +418,9 @@ fn local_week(date: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
 ///
 /// The session's times and the actor's right to each child are checked
 /// first, outside the writer's turn. The session's writer (`batch`) then
-/// locks the children and the session, checks each child's age, bookings
-/// and waitlist entry, and takes places or queues, for every request that
-/// waited with this one at once, so that a rush for one session moves
-/// quickly. A refused or failed request with an idempotency key is
+/// writes this request together with every other one that waited with it.
+/// It locks the children and the session, checks each child's age,
+/// bookings and waitlist entry, and takes places or queues. A refused or failed request with an idempotency key is
 /// answered with the stored outcome of an earlier one, when there is one.
 pub async fn book(
     db: &DatabaseConnection,
@@ -448,10 +447,10 @@ pub async fn book(
             format!("must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"),
         ));
     }
-    // A retried request is not looked up first: the checks refuse it (the
-    // child has its place or its entry) and a refusal looks for the stored
-    // answer; were the checks to pass, the key's unique index would refuse
-    // the write. One read less for every first request.
+    // A retried request is not looked up first, which saves a read on every
+    // first request. The checks reject a retry (the child has its place or
+    // its entry), and a rejected request then returns the stored outcome.
+    // Were the checks to pass, the key's unique index would reject the write.
     match check_and_write(db, rules, actor, request, &child_ids, now).await {
         Err(error) => match earlier_outcome(db, actor, key).await? {
             Some(earlier) => Ok(earlier),
@@ -496,8 +495,8 @@ async fn check_and_write(
         rules: rules.clone(),
         now,
     };
-    // A twin sent at the same time loses to the unique indexes, and its
-    // caller then answers with the stored outcome.
+    // A twin sent at the same time fails on the unique indexes, and `book`
+    // then returns the stored outcome.
     batch::submit(db, job).await
 }
 
@@ -747,8 +746,9 @@ async fn open_entry(
 }
 
 /// Puts the children of each request on the session's waitlist, or into
-/// its draw when the flag says so, with one insert for all of them; the
-/// session must be locked. Returns an outcome per request, in order.
+/// its draw when the request's flag is set, with one insert for all of
+/// them. The session must be locked. Returns an outcome per request, in
+/// order.
 async fn enqueue(
     txn: &DatabaseTransaction,
     session: &care_session::Model,

@@ -151,21 +151,6 @@ pub async fn create_session(
     Ok(token)
 }
 
-/// Returns the account of a live session: known, not revoked, not expired.
-pub async fn session_account(
-    db: &impl ConnectionTrait,
-    token: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<i64>, AppError> {
-    let session = web_session::Entity::find_by_id(sha256_hex(token))
-        .one(db)
-        .await
-        .map_err(AppError::from_db)?;
-    Ok(session
-        .filter(|session| session.revoked_at.is_none() && session.expires_at > now)
-        .map(|session| session.account_id))
-}
-
 /// Returns the signed-in viewer of a live session, with its roles, in one
 /// query; `None` for an unknown, revoked or expired session.
 pub async fn session_viewer(

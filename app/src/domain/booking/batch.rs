@@ -4,10 +4,11 @@
 //! seconds, and each one needs the session's row locked while it writes.
 //! Written one at a time, the statements of each transaction queue behind
 //! each other and the queue grows by seconds. Instead, a request that finds
-//! its session's writer busy waits, and the writer then takes every waiting
+//! its session's writer busy waits. The writer then takes every waiting
 //! request for the session and writes them in one transaction: one lock of
-//! the session, one read of the children's bookings, one insert for all the
-//! waitlist entries and one for the stored outcomes.
+//! the session, one read each of the children's bookings and waitlist
+//! entries, one insert for all new waitlist entries and one for the stored
+//! outcomes.
 //!
 //! Each request is still decided on its own, in arrival order, against the
 //! locked rows, exactly as if it had been written alone. The children's
@@ -60,7 +61,7 @@ type Reply = oneshot::Sender<Result<BookOutcome, AppError>>;
 #[derive(Default)]
 struct Lane {
     waiting: Vec<(Job, Reply)>,
-    /// Requests taken by the writer and not yet answered.
+    /// Requests taken by the writer whose outcome is not yet sent.
     writing: usize,
 }
 
@@ -121,19 +122,22 @@ pub(super) async fn submit(db: &DatabaseConnection, job: Job) -> Result<BookOutc
     };
     if start_writer {
         // The writer runs on its own task, so a request whose client hangs
-        // up still gets written and the requests batched with it are
-        // answered.
+        // up is still written, and the requests batched with it still get
+        // their outcomes.
         tokio::spawn(write_lane(db.clone(), key));
     }
     answer.await.unwrap_or_else(|_| {
-        tracing::error!("the booking writer stopped without an answer");
+        tracing::error!(
+            session.id = key.1,
+            "booking writer stopped before sending an outcome"
+        );
         Err(AppError::Internal)
     })
 }
 
-/// Removes the lane when its writer ends, also by a panic, so that the
-/// next request starts a new writer and the waiting ones get an answer
-/// (their replies are dropped with the lane).
+/// Removes the lane when its writer ends, also by a panic. The next request
+/// then starts a new writer, and the waiting ones fail with `Internal`
+/// because their replies are dropped with the lane.
 struct LaneGuard(LaneKey);
 
 impl Drop for LaneGuard {
@@ -211,7 +215,12 @@ async fn write_jobs(db: &DatabaseConnection, jobs: &[Job]) -> Vec<Result<BookOut
             }
             Ok(None) => {}
             Err(error) => {
-                tracing::warn!(%error, jobs = batch.len(), "a booking batch failed; writing one at a time");
+                tracing::warn!(
+                    %error,
+                    session.id = batch[0].session.id,
+                    jobs = batch.len(),
+                    "booking batch failed, so its requests are written one at a time"
+                );
             }
         }
     }

@@ -699,6 +699,8 @@ pub enum NotificationKind {
     CancelledByStaff,
     Reminder,
     DrawLost,
+    /// A course was published that suits a child of the family.
+    NewCourse,
 }
 
 impl NotificationKind {
@@ -711,6 +713,7 @@ impl NotificationKind {
             Self::CancelledByStaff => "cancelled_by_staff",
             Self::Reminder => "reminder",
             Self::DrawLost => "draw_lost",
+            Self::NewCourse => "new_course",
         }
     }
 
@@ -723,6 +726,7 @@ impl NotificationKind {
             Self::CancelledByStaff,
             Self::Reminder,
             Self::DrawLost,
+            Self::NewCourse,
         ]
         .into_iter()
         .find(|kind| kind.as_str() == value)
@@ -743,6 +747,9 @@ pub struct NotificationView {
     pub deadline: Option<DateTime<Utc>>,
     /// The staff's reason, for `cancelled_by_staff`.
     pub reason: Option<String>,
+    /// The course, for `new_course`.
+    pub course_id: Option<i64>,
+    pub course_title: Option<String>,
     pub created_at: DateTime<Utc>,
     pub read: bool,
 }
@@ -1064,4 +1071,180 @@ pub struct AuditEntryView {
     pub on_behalf_of_account_id: Option<i64>,
     pub action: String,
     pub target: String,
+}
+
+/// What a parenting course is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum CourseTopic {
+    /// 营养喂养
+    Feeding,
+    /// 睡眠
+    Sleep,
+    /// 早期发展: movement, language, play and learning.
+    Development,
+    /// 疾病预防与保健
+    Health,
+    /// 安全防护
+    Safety,
+    /// 亲子互动 and family care.
+    Parenting,
+}
+
+impl CourseTopic {
+    pub const ALL: [Self; 6] = [
+        Self::Feeding,
+        Self::Sleep,
+        Self::Development,
+        Self::Health,
+        Self::Safety,
+        Self::Parenting,
+    ];
+
+    /// Returns the name stored in the database and used in URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Feeding => "feeding",
+            Self::Sleep => "sleep",
+            Self::Development => "development",
+            Self::Health => "health",
+            Self::Safety => "safety",
+            Self::Parenting => "parenting",
+        }
+    }
+
+    /// Parses the stored name; the inverse of [`CourseTopic::as_str`].
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|topic| topic.as_str() == value)
+    }
+}
+
+/// Whether families can see a course.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum CourseStatus {
+    /// Being prepared; only administrators see it.
+    Draft,
+    Published,
+    /// Taken down; only administrators see it.
+    Withdrawn,
+}
+
+impl CourseStatus {
+    /// Returns the name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Published => "published",
+            Self::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// Parses the stored name; the inverse of [`CourseStatus::as_str`].
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::Draft, Self::Published, Self::Withdrawn]
+            .into_iter()
+            .find(|status| status.as_str() == value)
+    }
+}
+
+/// Oldest age in months a course may be for: children under three.
+pub const MAX_COURSE_AGE_MONTHS: u32 = 36;
+
+/// A course as an administrator writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CourseInput {
+    /// Chinese title, at most 60 characters.
+    pub title: String,
+    pub title_en: Option<String>,
+    /// Chinese description, at most 2,000 characters; line breaks kept.
+    pub summary: String,
+    pub summary_en: Option<String>,
+    pub topic: CourseTopic,
+    /// The youngest age the course is for, in months (0–36).
+    pub min_age_months: u32,
+    /// The oldest age the course is for, in months (0–36).
+    pub max_age_months: u32,
+    /// The publishing district's code; absent for a course of the city.
+    /// District administrators may only give their own.
+    pub district_code: Option<String>,
+}
+
+/// A course in a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CourseSummary {
+    pub id: i64,
+    pub title: String,
+    pub title_en: Option<String>,
+    pub topic: CourseTopic,
+    pub min_age_months: u32,
+    pub max_age_months: u32,
+    pub district_code: Option<String>,
+    /// The publishing district's name, when a district published it.
+    pub district_name: Option<String>,
+    pub status: CourseStatus,
+    pub published_at: Option<DateTime<Utc>>,
+    pub lessons: u32,
+    /// Size of all lesson files together, so families on mobile data know
+    /// what watching costs.
+    pub total_bytes: u64,
+    /// Lessons the signed-in viewer has finished.
+    pub finished: u32,
+}
+
+/// One lesson of a course.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LessonView {
+    pub id: i64,
+    pub position: u32,
+    pub title: String,
+    pub title_en: Option<String>,
+    /// Where the file is served, with HTTP range requests; the address
+    /// changes when the file does, so it may be cached for good.
+    pub media_url: String,
+    pub content_type: String,
+    pub bytes: u64,
+    /// Where the signed-in viewer stopped, in seconds.
+    pub resume_seconds: Option<u32>,
+    pub finished: bool,
+}
+
+/// A course with its description and lessons.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CourseDetail {
+    pub course: CourseSummary,
+    pub summary: String,
+    pub summary_en: Option<String>,
+    pub lessons: Vec<LessonView>,
+    /// Whether the viewer may edit it.
+    pub editable: bool,
+}
+
+/// Courses that suit one child of the signed-in family today.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CoursesForChild {
+    pub child_id: i64,
+    pub child_name: String,
+    pub age_months: u32,
+    pub courses: Vec<CourseSummary>,
+}
+
+/// How far the viewer has watched a lesson.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LessonProgress {
+    /// Seconds from the start where playing stopped.
+    pub position_seconds: u32,
+    /// The lesson was watched to its end. Once true it stays true.
+    #[serde(default)]
+    pub finished: bool,
 }

@@ -8,10 +8,11 @@ use leptos_router::{SsrMode, path};
 use crate::components::{Footer, Header};
 use crate::i18n::{I18nContextProvider, t_string, use_i18n};
 use crate::pages::{
-    AcceptInvitationPage, AccountPage, AuditPage, BookingsPage, CoveragePage, FamilyPage, HomePage,
-    ImportPage, ImportRunPage, InboxPage, InvitationCreatedPage, NewSessionPage, NotFoundPage,
-    PlaceEditPage, PlacePage, PriorityGroupsPage, PriorityMembersPage, SearchPage, SessionPage,
-    SettingsPage, SignInPage, StaffPage, StaffSessionPage,
+    AcceptInvitationPage, AccountPage, AdminCoursesPage, AuditPage, BookingsPage, CourseEditPage,
+    CoursePage, CoursesPage, CoveragePage, FamilyPage, HomePage, ImportPage, ImportRunPage,
+    InboxPage, InvitationCreatedPage, NewSessionPage, NotFoundPage, PlaceEditPage, PlacePage,
+    PriorityGroupsPage, PriorityMembersPage, SearchPage, SessionPage, SettingsPage, SignInPage,
+    StaffPage, StaffSessionPage,
 };
 use crate::prefs::{TextSize, current_text_size};
 
@@ -59,6 +60,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async />
                         <Route path=path!("/places/:id") view=PlacePage ssr=SsrMode::Async />
                         <Route path=path!("/sessions/:id") view=SessionPage ssr=SsrMode::Async />
+                        <Route path=path!("/courses") view=CoursesPage ssr=SsrMode::Async />
+                        <Route path=path!("/courses/:id") view=CoursePage ssr=SsrMode::Async />
                         <Route path=path!("/bookings") view=BookingsPage ssr=SsrMode::Async />
                         <Route path=path!("/inbox") view=InboxPage ssr=SsrMode::Async />
                         <Route path=path!("/settings") view=SettingsPage />
@@ -79,6 +82,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/admin/priority-groups/:id") view=PriorityMembersPage ssr=SsrMode::Async />
                         <Route path=path!("/admin/imports/:id") view=ImportRunPage ssr=SsrMode::Async />
                         <Route path=path!("/admin/places/:id/edit") view=PlaceEditPage ssr=SsrMode::Async />
+                        <Route path=path!("/admin/courses") view=AdminCoursesPage ssr=SsrMode::Async />
+                        <Route path=path!("/admin/courses/new") view=CourseEditPage ssr=SsrMode::Async />
+                        <Route path=path!("/admin/courses/:id") view=CourseEditPage ssr=SsrMode::Async />
                     </Routes>
                 </main>
                 <Footer />

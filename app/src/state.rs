@@ -19,4 +19,16 @@ pub struct AppState {
     /// Nearby search's snapshot of places and sessions, refreshed in the
     /// background.
     pub search: SearchIndex,
+    /// Where course media is copied to and how large an upload may be.
+    pub media: MediaSettings,
+}
+
+/// Settings for the media files of courses.
+#[derive(Clone, Debug)]
+pub struct MediaSettings {
+    /// This process's copies of media files, made the first time each is
+    /// served (`domain::media::cached_copy`). Disposable.
+    pub cache_dir: std::path::PathBuf,
+    /// Largest file an administrator may upload.
+    pub max_upload_bytes: u64,
 }

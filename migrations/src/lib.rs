@@ -16,6 +16,7 @@ mod m20261205_000005_childcare_places;
 mod m20261205_000006_import_runs;
 mod m20261206_000001_updated_at_indexes;
 mod m20261206_000002_due_draw_index;
+mod m20261207_000001_courses;
 
 /// Runs Ningyu's migrations in order.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000006_import_runs::Migration),
             Box::new(m20261206_000001_updated_at_indexes::Migration),
             Box::new(m20261206_000002_due_draw_index::Migration),
+            Box::new(m20261207_000001_courses::Migration),
         ]
     }
 }

@@ -65,6 +65,8 @@ pub struct Config {
     pub search_refresh: Duration,
     /// `NINGYU_MAP_*`: the map view's tiles and zoom, with no tiles by default.
     pub map: MapSettings,
+    /// Course media: the local copies and the largest upload.
+    pub media: app::state::MediaSettings,
 }
 
 /// Sign-in settings for citizens.
@@ -233,6 +235,17 @@ impl Config {
             app::domain::nearby::REFRESH_INTERVAL.as_secs(),
         )?;
         let map = map_settings(&get)?;
+        let media = app::state::MediaSettings {
+            cache_dir: get("NINGYU_MEDIA_CACHE_DIR")
+                .map_or_else(|| data_dir.join("media-cache"), PathBuf::from),
+            max_upload_bytes: parse_in_range(
+                &get,
+                "NINGYU_MEDIA_MAX_BYTES",
+                "a size in bytes from 1048576 to 4294967296",
+                1024 * 1024..=4 * 1024 * 1024 * 1024,
+                512 * 1024 * 1024,
+            )?,
+        };
 
         Ok(Self {
             listen,
@@ -251,6 +264,7 @@ impl Config {
             job_interval: Duration::from_secs(job_interval_secs),
             search_refresh: Duration::from_secs(search_refresh_secs),
             map,
+            media,
         })
     }
 

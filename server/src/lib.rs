@@ -9,6 +9,7 @@ pub mod config;
 pub mod dev_portal;
 pub mod import;
 pub mod locale;
+pub mod media;
 pub mod page_cache;
 pub mod rest;
 pub mod startup;

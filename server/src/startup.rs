@@ -17,11 +17,10 @@ use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
-use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveHeadersLayer;
 use tower_http::services::ServeDir;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use url::Url;
 
@@ -93,6 +92,7 @@ pub async fn prepare_database(config: &Config) -> anyhow::Result<AppState> {
         first_page: app::domain::places::FirstPageCache::default(),
         map: config.map.clone(),
         search,
+        media: config.media.clone(),
     })
 }
 
@@ -144,11 +144,22 @@ pub fn router(config: &Config, app_state: AppState, auth: Auth) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(CatchPanicLayer::custom(crate::web::panic_response))
         .layer(axum::middleware::from_fn(crate::web::explain_body_limit))
-        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
-        .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(
-            http::StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
+        // Media files are compressed already, and a compressed range
+        // response would not match its Content-Range.
+        .layer(
+            CompressionLayer::new().compress_when(
+                DefaultPredicate::new()
+                    .and(NotForContentType::const_new("video/"))
+                    .and(NotForContentType::const_new("audio/")),
+            ),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            crate::media::RequestLimits {
+                body_bytes: config.max_body_bytes as u64,
+                upload_bytes: config.media.max_upload_bytes,
+                timeout: REQUEST_TIMEOUT,
+            },
+            crate::media::limit_request,
         ));
 
     Router::new()
@@ -161,6 +172,12 @@ pub fn router(config: &Config, app_state: AppState, auth: Auth) -> Router {
         .route("/bookings/{id}/qr.svg", get(crate::web::check_in_qr))
         .route("/sessions/{id}/live", get(crate::web::live_session))
         .route("/admin/places/import", post(crate::web::upload_places))
+        .route(
+            "/admin/courses/{id}/lessons",
+            post(crate::media::upload_lesson_form)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/media/lessons/{id}/{file}", get(crate::media::lesson_file))
         .merge(crate::auth::router(&auth.limits))
         .nest("/api/v1", crate::rest::router(&auth.limits))
         // Registers the pages and every server function under /sfn/.
@@ -330,8 +347,8 @@ impl Application {
 /// How often expired sign-in state and sessions are deleted.
 const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(3600);
 
-/// Deletes expired sign-in requests, web sessions, app hand-off codes and
-/// refresh tokens every hour. Deleting
+/// Deletes expired sign-in requests, web sessions, app hand-off codes,
+/// refresh tokens and unused media files every hour. Deleting
 /// what has expired is idempotent, so every server process runs it.
 async fn housekeeping(db: sea_orm::DatabaseConnection) {
     let mut interval = tokio::time::interval(HOUSEKEEPING_INTERVAL);
@@ -348,14 +365,21 @@ async fn housekeeping(db: sea_orm::DatabaseConnection) {
                 tracing::warn!(error = %error, "housekeeping failed");
             }
         }
+        // NOTE: local copies of deleted media files stay on disk until the
+        // cache directory is cleared; they are at most the library's size.
+        match app::domain::media::remove_unused(&db, now).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "unused media files deleted"),
+            Err(error) => tracing::warn!(error = %error, "media housekeeping failed"),
+        }
     }
 }
 
-/// Expires waitlist offers, runs fair-release draws, writes reminders and
-/// delivers notifications, every `interval`. Each step decides from rows
+/// Expires waitlist offers, runs fair-release draws, writes reminders,
+/// announces new courses and delivers notifications, every `interval`. Each step decides from rows
 /// it changes conditionally, so every server process runs them safely.
 async fn booking_jobs(state: AppState, interval: Duration) {
-    use app::domain::{booking, inbox};
+    use app::domain::{booking, courses, inbox};
 
     // The first run comes one interval after start, so a test that runs
     // the jobs itself at chosen instants is not overtaken by the server.
@@ -370,6 +394,10 @@ async fn booking_jobs(state: AppState, interval: Duration) {
             ("offer expiry", booking::expire_offers(db, rules, now).await),
             ("draws", booking::run_due_draws(db, rules, now).await),
             ("reminders", booking::send_reminders(db, now).await),
+            (
+                "course announcements",
+                courses::announce_published(db, now).await,
+            ),
             (
                 "delivery",
                 inbox::deliver_pending(db, &inbox::LogChannel, now).await,

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 pub mod admin;
 pub mod booking;
+pub mod courses;
 pub mod family;
 pub mod staff;
 

@@ -18,6 +18,7 @@ pub fn Header() -> impl IntoView {
                 <ul>
                     <li><a href="/">{t!(i18n, nav_home)}</a></li>
                     <li><a href="/search">{t!(i18n, nav_places)}</a></li>
+                    <li><a href="/courses">{t!(i18n, nav_courses)}</a></li>
                     <li><a href="/bookings">{t!(i18n, nav_bookings)}</a></li>
                     <li><a href="/inbox">{t!(i18n, nav_inbox)}</a></li>
                     <li><a href="/family">{t!(i18n, nav_family)}</a></li>

@@ -2,6 +2,7 @@
 
 mod error_notice;
 mod layout;
+mod lesson_player;
 mod live_places;
 mod locate;
 mod map;
@@ -11,6 +12,7 @@ mod session_card;
 pub(crate) use error_notice::decode_url_error;
 pub use error_notice::{ActionError, ErrorNotice};
 pub use layout::{Footer, Header};
+pub use lesson_player::LessonPlayer;
 pub use live_places::LivePlaces;
 pub use locate::LocateButton;
 pub use map::{MapOrigin, MapPlace, MapTexts, MapView};

@@ -20,8 +20,8 @@ use crate::domain::audit::{self, AuditEntry};
 use crate::domain::booking::{self, BookingRules};
 use crate::domain::secrets::sha256_hex;
 use crate::entity::{
-    account, audit_log, child, child_consent, child_priority, delegation, family, invitation,
-    priority_group, role_grant, web_session,
+    account, audit_log, child, child_consent, child_priority, course_lesson, course_progress,
+    delegation, family, invitation, priority_group, role_grant, web_session,
 };
 use crate::error::AppError;
 use crate::model::{
@@ -834,6 +834,12 @@ pub async fn export(
         .all(db)
         .await
         .map_err(AppError::from_db)?;
+    let watched = course_progress::Entity::find()
+        .filter(course_progress::Column::AccountId.eq(account_id))
+        .find_also_related(course_lesson::Entity)
+        .all(db)
+        .await
+        .map_err(AppError::from_db)?;
     let audit_entries = audit_log::Entity::find()
         .filter(
             audit_log::Column::ActorAccountId
@@ -901,6 +907,14 @@ pub async fn export(
         })).collect::<Vec<_>>(),
         "carers": carers.iter().map(delegation_json).collect::<Vec<_>>(),
         "cared_for": cared_for.iter().map(delegation_json).collect::<Vec<_>>(),
+        "course_progress": watched.iter().map(|(progress, lesson)| json!({
+            "lesson_id": progress.lesson_id,
+            "course_id": lesson.as_ref().map(|lesson| lesson.course_id),
+            "lesson_title": lesson.as_ref().map(|lesson| &lesson.title),
+            "position_seconds": progress.position_seconds,
+            "finished_at": progress.completed_at,
+            "updated_at": progress.updated_at,
+        })).collect::<Vec<_>>(),
         "audit": audit_entries.iter().map(|entry| json!({
             "at": entry.at,
             "actor_account_id": entry.actor_account_id,

@@ -13,7 +13,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use crate::entity::{care_session, child, notification};
+use crate::entity::{care_session, child, course, notification};
 use crate::error::AppError;
 use crate::model::{NotificationKind, NotificationView};
 
@@ -133,6 +133,15 @@ pub async fn inbox(
         .into_iter()
         .map(|row| (row.id, row))
         .collect();
+    let course_ids: BTreeSet<i64> = rows.iter().filter_map(|row| row.course_id).collect();
+    let courses: HashMap<i64, String> = course::Entity::find()
+        .filter(course::Column::Id.is_in(course_ids))
+        .all(db)
+        .await
+        .map_err(AppError::from_db)?
+        .into_iter()
+        .map(|row| (row.id, row.title))
+        .collect();
     let detail_i64 = |row: &notification::Model, key: &str| {
         row.detail
             .as_ref()
@@ -174,6 +183,8 @@ pub async fn inbox(
                     .and_then(|text| DateTime::parse_from_rfc3339(&text).ok())
                     .map(|deadline| deadline.with_timezone(&Utc)),
                 reason: text("reason"),
+                course_id: row.course_id,
+                course_title: row.course_id.and_then(|id| courses.get(&id).cloned()),
                 created_at: row.created_at,
                 read: row.read_at.is_some(),
             })

@@ -9,6 +9,8 @@ pub struct Model {
     pub account_id: i64,
     pub kind: String,
     pub session_id: Option<i64>,
+    /// The course announced, for `new_course`.
+    pub course_id: Option<i64>,
     pub detail: Option<Json>,
     pub created_at: DateTimeUtc,
     pub read_at: Option<DateTimeUtc>,

@@ -76,6 +76,7 @@ fn AccountDetails(viewer: Viewer) -> impl IntoView {
             <p><a href="/admin/places/new">{t!(i18n, place_new)}</a></p>
             <p><a href="/admin/places/import">{t!(i18n, import_title)}</a></p>
             <p><a href="/admin/priority-groups">{t!(i18n, priority_title)}</a></p>
+            <p><a href="/admin/courses">{t!(i18n, course_admin_title)}</a></p>
         </Show>
         <MobileForm />
         <p><a href="/family">{t!(i18n, family_title)}</a></p>

@@ -194,6 +194,7 @@ fn Message(message: NotificationView) -> impl IntoView {
         .map(|deadline| to_local(deadline).format("%m-%d %H:%M").to_string())
         .unwrap_or_default();
     let reason = message.reason.clone().unwrap_or_default();
+    let course = message.course_title.clone().unwrap_or_default();
     let text = move || match message.kind {
         NotificationKind::Booked => t_string!(
             i18n,
@@ -239,11 +240,15 @@ fn Message(message: NotificationView) -> impl IntoView {
             session = session.clone()
         )
         .to_string(),
+        NotificationKind::NewCourse => {
+            t_string!(i18n, inbox_new_course, course = course.clone()).to_string()
+        }
     };
-    let link = message
-        .session_id
-        .map(|id| format!("/sessions/{id}"))
-        .unwrap_or_else(|| "/bookings".to_owned());
+    let link = match (message.session_id, message.course_id) {
+        (Some(id), _) => format!("/sessions/{id}"),
+        (None, Some(id)) => format!("/courses/{id}"),
+        (None, None) => "/bookings".to_owned(),
+    };
     view! {
         <li class=if message.read { "message" } else { "message message-unread" }>
             <p><a href=link>{text}</a></p>

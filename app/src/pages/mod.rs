@@ -3,6 +3,8 @@
 mod account;
 mod audit;
 mod bookings;
+mod course_admin;
+mod courses;
 mod coverage;
 mod family;
 mod home;
@@ -22,6 +24,8 @@ mod staff_new_session;
 pub use account::AccountPage;
 pub use audit::AuditPage;
 pub use bookings::{BookingsPage, InboxPage};
+pub use course_admin::{AdminCoursesPage, CourseEditPage};
+pub use courses::{CoursePage, CoursesPage};
 pub use coverage::CoveragePage;
 pub use family::{AcceptInvitationPage, FamilyPage, InvitationCreatedPage};
 pub use home::HomePage;

@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 mod booking;
+mod courses;
 mod error;
 mod extract;
 mod family;
@@ -67,6 +68,16 @@ use crate::startup::ServerState;
         admin::update_place,
         admin::coverage,
         admin::import_places,
+        courses::list,
+        courses::for_children,
+        courses::get,
+        courses::progress,
+        courses::admin_list,
+        courses::create,
+        courses::update,
+        courses::set_status,
+        courses::upload_lesson,
+        courses::remove_lesson,
     ),
     components(schemas(error::ErrorBody)),
     modifiers(&BearerAuth),
@@ -75,7 +86,8 @@ use crate::startup::ServerState;
         (name = "auth", description = "Tokens for the mobile apps"),
         (name = "family", description = "The signed-in person, their children and carers"),
         (name = "booking", description = "Sessions, bookings, the waitlist, notifications and calendars"),
-        (name = "admin", description = "Administration: places and their disclosures, coverage, imports, and priority groups for fair-release draws"),
+        (name = "courses", description = "Parenting courses (家长课堂) and where the caller stopped in each lesson"),
+        (name = "admin", description = "Administration: places and their disclosures, coverage, imports, priority groups for fair-release draws, and parenting courses"),
     ),
 )]
 pub struct ApiDoc;
@@ -182,6 +194,32 @@ pub fn router(limits: &crate::auth::rate_limit::Limits) -> Router<ServerState> {
         .route(
             "/staff/sessions/{id}/check-in",
             axum::routing::post(booking::check_in),
+        )
+        .route("/courses", get(courses::list))
+        .route("/courses/for-children", get(courses::for_children))
+        .route("/courses/{id}", get(courses::get))
+        .route(
+            "/courses/lessons/{id}/progress",
+            axum::routing::put(courses::progress),
+        )
+        .route(
+            "/admin/courses",
+            get(courses::admin_list).post(courses::create),
+        )
+        .route("/admin/courses/{id}", axum::routing::put(courses::update))
+        .route(
+            "/admin/courses/{id}/status",
+            axum::routing::post(courses::set_status),
+        )
+        .route(
+            "/admin/courses/{id}/lessons",
+            // `media::limit_request` bounds uploads by NINGYU_MEDIA_MAX_BYTES.
+            axum::routing::post(courses::upload_lesson)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/admin/courses/lessons/{id}",
+            axum::routing::delete(courses::remove_lesson),
         )
         .fallback(|| async { ApiError(app::error::AppError::NotFound) })
         .layer(axum::middleware::from_fn(render_errors))

@@ -97,25 +97,24 @@ impl TestApp {
         vars.insert("NINGYU_SEARCH_REFRESH_SECS".into(), "3600".into());
         vars.insert("NINGYU_SITE_ROOT".into(), site_root().display().to_string());
 
-        let mut data_dir = None;
+        // A fresh data folder for either database: SQLite's file, and files
+        // such as copies of lesson media, never land in the checkout.
+        let data_dir = TempDir::new();
+        vars.insert(
+            "NINGYU_DATA_DIR".into(),
+            data_dir.path.display().to_string(),
+        );
         let mut db_proxy = None;
-        match backend {
-            Backend::Sqlite => {
-                let dir = TempDir::new();
-                vars.insert("NINGYU_DATA_DIR".into(), dir.path.display().to_string());
-                data_dir = Some(dir);
-            }
-            Backend::Postgres => {
-                let (url, proxy) = fresh_postgres_database().await;
-                vars.insert("DATABASE_URL".into(), url);
-                db_proxy = Some(proxy);
-            }
+        if backend == Backend::Postgres {
+            let (url, proxy) = fresh_postgres_database().await;
+            vars.insert("DATABASE_URL".into(), url);
+            db_proxy = Some(proxy);
         }
 
         for (name, value) in extra {
             vars.insert((*name).to_owned(), (*value).to_owned());
         }
-        Self::start(vars, data_dir, db_proxy).await
+        Self::start(vars, Some(data_dir), db_proxy).await
     }
 
     /// Starts a second server process on this one's database, as a
@@ -124,7 +123,13 @@ impl TestApp {
         let mut vars = self.vars.clone();
         vars.insert("DATABASE_URL".into(), self.database_url());
         vars.remove("NINGYU_DEV_PORTAL");
-        Self::start(vars, None, None).await
+        // Its own disk, as another machine has: only the database is shared.
+        let cache = TempDir::new();
+        vars.insert(
+            "NINGYU_MEDIA_CACHE_DIR".into(),
+            cache.path.display().to_string(),
+        );
+        Self::start(vars, Some(cache), None).await
     }
 
     /// Returns the database URL this server uses.

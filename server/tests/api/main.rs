@@ -15,6 +15,7 @@ mod booking;
 mod booking_http;
 mod browser;
 mod cli;
+mod courses;
 mod dev_portal;
 mod due_draws;
 mod errors;

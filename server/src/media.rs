@@ -1,0 +1,368 @@
+//! Course media over HTTP: serving lesson files with range requests, and
+//! receiving administrators' uploads from the form and the REST API.
+//!
+//! Uploads are the one kind of request allowed a large body and a long
+//! time; [`limit_request`] gives every other request the usual limits.
+
+use std::time::Duration;
+
+use app::domain::courses;
+use app::domain::media::{self, MediaKind, ReceivedFile};
+use app::error::AppError;
+use app::model::Viewer;
+use app::state::AppState;
+use axum::body::Body;
+use axum::extract::{Multipart, Path, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+use tower::ServiceExt;
+use tower_http::services::ServeFile;
+
+/// Maximum duration of a lesson upload, for slow district networks.
+const UPLOAD_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// The size and time limits of requests.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestLimits {
+    /// Maximum body size of an ordinary request, in bytes.
+    pub body_bytes: u64,
+    /// Maximum body size of a lesson upload, in bytes.
+    pub upload_bytes: u64,
+    /// Maximum duration of an ordinary request.
+    pub timeout: Duration,
+}
+
+/// Returns whether the request uploads a lesson file.
+fn is_upload(method: &Method, path: &str) -> bool {
+    if method != Method::POST {
+        return false;
+    }
+    let rest = path
+        .strip_prefix("/api/v1/admin/courses/")
+        .or_else(|| path.strip_prefix("/admin/courses/"));
+    rest.and_then(|rest| rest.strip_suffix("/lessons"))
+        .is_some_and(|id| !id.is_empty() && id.bytes().all(|byte| byte.is_ascii_digit()))
+}
+
+/// Limits each request's body size and duration, with larger limits for
+/// lesson uploads. A body over the limit gets 413, and a request that takes
+/// too long gets 408.
+pub async fn limit_request(
+    State(limits): State<RequestLimits>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let upload = is_upload(request.method(), request.uri().path());
+    let (max, timeout) = if upload {
+        (limits.upload_bytes, UPLOAD_TIMEOUT)
+    } else {
+        (limits.body_bytes, limits.timeout)
+    };
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > max) {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    }
+    let max = usize::try_from(max).unwrap_or(usize::MAX);
+    let request = request.map(|body| Body::new(http_body_util::Limited::new(body, max)));
+    match tokio::time::timeout(timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
+}
+
+/// `GET /media/lessons/{lesson}/{file}`: a lesson's file, with range
+/// requests and conditional requests. The file name contains the start of
+/// the file's hash, so a published lesson's file is cached for good. A
+/// draft's file is not cached at all.
+pub async fn lesson_file(
+    State(state): State<AppState>,
+    viewer: Option<axum::Extension<Viewer>>,
+    Path((lesson_id, file)): Path<(i64, String)>,
+    request: Request,
+) -> Response {
+    let headers = request.headers().clone();
+    let viewer = viewer.map(|axum::Extension(viewer)| viewer);
+    let (blob, published) = match courses::lesson_file(&state.db, viewer.as_ref(), lesson_id).await
+    {
+        Ok(found) => found,
+        Err(error) => return crate::web::plain_error(&headers, error),
+    };
+    let expected = courses::media_url(lesson_id, &blob.sha256, &blob.content_type);
+    if !expected.ends_with(&format!("/{file}")) {
+        // The lesson's file was replaced: an old address.
+        return crate::web::plain_error(&headers, AppError::NotFound);
+    }
+    let path = match media::cached_copy(&state.db, &blob, &state.media.cache_dir).await {
+        Ok(path) => path,
+        Err(error) => return crate::web::plain_error(&headers, error),
+    };
+    let mut response = match ServeFile::new(path).oneshot(request).await {
+        Ok(response) => response.map(Body::new),
+        Err(error) => {
+            tracing::error!(%error, "cannot serve a media file");
+            return crate::web::plain_error(&headers, AppError::Internal);
+        }
+    };
+    let response_headers = response.headers_mut();
+    if let Ok(content_type) = HeaderValue::from_str(&blob.content_type) {
+        response_headers.insert(CONTENT_TYPE, content_type);
+    }
+    response_headers.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static(if published {
+            "public, max-age=31536000, immutable"
+        } else {
+            "private, no-store"
+        }),
+    );
+    response
+}
+
+/// A lesson upload: its titles and its file, received to local disk.
+struct LessonUpload {
+    title: String,
+    title_en: Option<String>,
+    file: Option<ReceivedFile>,
+}
+
+impl Drop for LessonUpload {
+    fn drop(&mut self) {
+        if let Some(file) = &self.file {
+            let _ = std::fs::remove_file(&file.path);
+        }
+    }
+}
+
+/// Reads the multipart fields `title`, `title_en` and `file`, writing the
+/// file to a temporary file while hashing it. Rejects files whose first
+/// bytes are not those of MP4, WebM or MP3.
+async fn receive(state: &AppState, mut multipart: Multipart) -> Result<LessonUpload, AppError> {
+    let mut upload = LessonUpload {
+        title: String::new(),
+        title_en: None,
+        file: None,
+    };
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(error) => return Err(multipart_error(&error)),
+        };
+        match field.name().unwrap_or_default() {
+            "file" => upload.file = receive_file(state, field).await?,
+            "title" => {
+                upload.title = field
+                    .text()
+                    .await
+                    .map_err(|error| multipart_error(&error))?
+            }
+            "title_en" => {
+                let text = field
+                    .text()
+                    .await
+                    .map_err(|error| multipart_error(&error))?;
+                upload.title_en = Some(text).filter(|text| !text.trim().is_empty());
+            }
+            _ => {}
+        }
+    }
+    Ok(upload)
+}
+
+/// Reads and drops the rest of a rejected upload. When a server responds
+/// before reading the body and then closes the connection, browsers report
+/// a reset connection instead of showing the response. `limit_request`
+/// bounds the body.
+async fn drain(mut multipart: Multipart) {
+    while let Ok(Some(mut field)) = multipart.next_field().await {
+        while let Ok(Some(_)) = field.chunk().await {}
+    }
+}
+
+fn multipart_error(error: &axum::extract::multipart::MultipartError) -> AppError {
+    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::TooLarge
+    } else {
+        AppError::BadRequest {
+            detail: error.body_text(),
+        }
+    }
+}
+
+async fn receive_file(
+    state: &AppState,
+    mut field: axum::extract::multipart::Field<'_>,
+) -> Result<Option<ReceivedFile>, AppError> {
+    let directory = state.media.cache_dir.join("uploads");
+    tokio::fs::create_dir_all(&directory)
+        .await
+        .map_err(io_error)?;
+    let path = directory.join(format!("{}.part", uuid::Uuid::new_v4().simple()));
+    let mut received = ReceivedFile {
+        path,
+        kind: MediaKind::Mp4Video,
+        sha256: String::new(),
+        byte_len: 0,
+    };
+    let result = write_field(state, &mut field, &mut received).await;
+    match result {
+        Ok(true) => Ok(Some(received)),
+        Ok(false) => {
+            let _ = tokio::fs::remove_file(&received.path).await;
+            Ok(None)
+        }
+        Err(error) => {
+            let _ = tokio::fs::remove_file(&received.path).await;
+            Err(error)
+        }
+    }
+}
+
+/// Streams `field` into `received.path`. Returns false for an empty field,
+/// which a form sends when no file was chosen.
+async fn write_field(
+    state: &AppState,
+    field: &mut axum::extract::multipart::Field<'_>,
+    received: &mut ReceivedFile,
+) -> Result<bool, AppError> {
+    let mut out = tokio::fs::File::create(&received.path)
+        .await
+        .map_err(io_error)?;
+    let mut hasher = Sha256::new();
+    let mut head: Vec<u8> = Vec::with_capacity(64);
+    loop {
+        let chunk = match field.chunk().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(error) => return Err(multipart_error(&error)),
+        };
+        received.byte_len += chunk.len() as u64;
+        if received.byte_len > state.media.max_upload_bytes {
+            return Err(AppError::TooLarge);
+        }
+        if head.len() < 64 {
+            let take = (64 - head.len()).min(chunk.len());
+            head.extend_from_slice(&chunk[..take]);
+        }
+        hasher.update(&chunk);
+        out.write_all(&chunk).await.map_err(io_error)?;
+    }
+    if received.byte_len == 0 {
+        return Ok(false);
+    }
+    out.flush().await.map_err(io_error)?;
+    received.kind = MediaKind::sniff(&head)
+        .ok_or_else(|| AppError::invalid("file", "must be an MP4, WebM or MP3 file"))?;
+    received.sha256 = media::hex(&hasher.finalize());
+    Ok(true)
+}
+
+fn io_error(error: std::io::Error) -> AppError {
+    tracing::error!(%error, "cannot write an uploaded file");
+    AppError::Internal
+}
+
+/// Receives an upload for `course_id`, adds it as a lesson, and returns the
+/// lesson's id and title.
+pub(crate) async fn add_uploaded_lesson(
+    state: &AppState,
+    viewer: &Viewer,
+    course_id: i64,
+    multipart: Multipart,
+) -> Result<(i64, String), AppError> {
+    if let Err(error) = courses::require_editable(&state.db, viewer, course_id).await {
+        drain(multipart).await;
+        return Err(error);
+    }
+    let upload = receive(state, multipart).await?;
+    let title = upload.title.clone();
+    let Some(file) = &upload.file else {
+        return Err(AppError::invalid("file", "choose a video or audio file"));
+    };
+    app::validate::one_line("title", &title, courses::MAX_TITLE_CHARS)?;
+    let now = chrono::Utc::now();
+    let blob_id = media::store(&state.db, file, now).await?;
+    let lesson = courses::add_lesson(
+        &state.db,
+        viewer,
+        course_id,
+        &title,
+        upload.title_en.as_deref(),
+        blob_id,
+        now,
+    )
+    .await?;
+    Ok((lesson, title))
+}
+
+/// `POST /admin/courses/{id}/lessons`: the upload form of the course's
+/// administration page (multipart, so it works without JavaScript).
+/// Returns to that page, with the error on failure.
+pub async fn upload_lesson_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    viewer: Option<axum::Extension<Viewer>>,
+    Path(course_id): Path<i64>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let Some(axum::Extension(viewer)) = viewer else {
+        return crate::web::plain_error(&headers, AppError::Unauthenticated);
+    };
+    let page = format!("/admin/courses/{course_id}");
+    let multipart = match multipart {
+        Ok(multipart) => multipart,
+        Err(rejection) => {
+            return crate::web::plain_error(
+                &headers,
+                AppError::BadRequest {
+                    detail: rejection.body_text(),
+                },
+            );
+        }
+    };
+    match add_uploaded_lesson(&state, &viewer, course_id, multipart).await {
+        Ok((lesson, _)) => Redirect::to(&format!("{page}?added={lesson}")).into_response(),
+        Err(AppError::NotFound) => crate::web::plain_error(&headers, AppError::NotFound),
+        Err(error) => {
+            use base64::Engine;
+
+            let json = serde_json::to_vec(&error).unwrap_or_default();
+            let query = serde_urlencoded::to_string([
+                ("__path", app::api::courses::UPLOAD_FORM_PATH.to_owned()),
+                (
+                    "__err",
+                    base64::engine::general_purpose::URL_SAFE.encode(json),
+                ),
+            ])
+            .unwrap_or_default();
+            Redirect::to(&format!("{page}?{query}")).into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_lesson_uploads_get_the_large_limit() {
+        assert!(is_upload(&Method::POST, "/admin/courses/12/lessons"));
+        assert!(is_upload(&Method::POST, "/api/v1/admin/courses/7/lessons"));
+        assert!(!is_upload(&Method::GET, "/admin/courses/12/lessons"));
+        assert!(!is_upload(&Method::POST, "/admin/courses//lessons"));
+        assert!(!is_upload(&Method::POST, "/admin/courses/1x/lessons"));
+        assert!(!is_upload(&Method::POST, "/admin/places/import"));
+        assert!(!is_upload(
+            &Method::POST,
+            "/api/v1/admin/courses/7/lessons/extra"
+        ));
+    }
+}

@@ -56,12 +56,6 @@ pub async fn list_courses(
             }
         }))?),
     };
-    if age_months.is_some_and(|age| age > crate::model::MAX_COURSE_AGE_MONTHS) {
-        return with_status(Err(AppError::InvalidQuery {
-            field: "age_months".to_owned(),
-            reason: "must be from 0 to 36".to_owned(),
-        }));
-    }
     let filter = CourseFilter { topic, age_months };
     let account = viewer.as_ref().map(|viewer| viewer.account_id);
     let page =

@@ -552,7 +552,9 @@ fn summary_of(
     }
 }
 
-/// Returns published courses, newest first, narrowed by `filter`.
+/// Returns published courses, newest first, narrowed by `filter`. An age
+/// beyond 36 months or an offset beyond the database's integers is
+/// `InvalidQuery`.
 pub async fn list_published(
     db: &impl ConnectionTrait,
     filter: CourseFilter,
@@ -561,6 +563,21 @@ pub async fn list_published(
     offset: u64,
 ) -> Result<Page<CourseSummary>, AppError> {
     let limit = limit.clamp(1, MAX_PAGE);
+    if filter
+        .age_months
+        .is_some_and(|age| age > MAX_COURSE_AGE_MONTHS)
+    {
+        return Err(AppError::InvalidQuery {
+            field: "age_months".to_owned(),
+            reason: format!("must be from 0 to {MAX_COURSE_AGE_MONTHS}"),
+        });
+    }
+    if i64::try_from(offset).is_err() {
+        return Err(AppError::InvalidQuery {
+            field: "offset".to_owned(),
+            reason: "is too large".to_owned(),
+        });
+    }
     let mut query =
         course::Entity::find().filter(course::Column::Status.eq(CourseStatus::Published.as_str()));
     if let Some(topic) = filter.topic {

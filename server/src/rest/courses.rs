@@ -32,7 +32,9 @@ pub struct CourseQuery {
     /// Courses per page, 1–100 (default 20).
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
+    /// Courses to skip, for paging.
     #[serde(default)]
+    #[param(maximum = 9_223_372_036_854_775_807_i64)]
     pub offset: u64,
 }
 
@@ -53,21 +55,18 @@ pub async fn list(
     viewer: Option<axum::Extension<Viewer>>,
     ApiQuery(query): ApiQuery<CourseQuery>,
 ) -> Result<Json<Page<CourseSummary>>, ApiError> {
-    if query
-        .age_months
-        .is_some_and(|age| age > app::model::MAX_COURSE_AGE_MONTHS)
-    {
-        return Err(app::error::AppError::InvalidQuery {
-            field: "age_months".to_owned(),
-            reason: "must be from 0 to 36".to_owned(),
-        }
-        .into());
-    }
     let filter = CourseFilter {
         topic: query.topic,
         age_months: query.age_months,
     };
     let limit = query.limit.unwrap_or(20);
+    if !(1..=courses::MAX_PAGE).contains(&limit) {
+        return Err(app::error::AppError::InvalidQuery {
+            field: "limit".to_owned(),
+            reason: format!("must be from 1 to {}", courses::MAX_PAGE),
+        }
+        .into());
+    }
     let account = viewer.map(|axum::Extension(viewer)| viewer.account_id);
     Ok(Json(
         courses::list_published(&state.db, filter, account, limit, query.offset).await?,

@@ -440,6 +440,19 @@ async fn courses_from_draft_to_families(backend: Backend) {
     )
     .await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let bad = send(
+        &app,
+        None,
+        Method::GET,
+        "/api/v1/courses?offset=9223372036854775808",
+        None,
+    )
+    .await;
+    assert_eq!(
+        bad.status(),
+        StatusCode::BAD_REQUEST,
+        "beyond the database's integers"
+    );
     let mine: Value = send(
         &app,
         Some(&young),

@@ -301,6 +301,26 @@ pub struct CoverageReport {
     /// Public-benefit places in these districts with no street recorded;
     /// they count for their district but for no street.
     pub public_benefit_without_street: u32,
+    /// Families reached by the parent classes, for the whole city.
+    pub guidance: GuidanceReach,
+}
+
+/// The city's target for families of children under three who receive
+/// parenting guidance (家庭科学育儿指导覆盖率), in percent, from Nanjing's
+/// childcare plan for 2021–2025.
+pub const GUIDANCE_TARGET_PERCENT: f64 = 98.0;
+
+/// How many families of children under three the parent classes reached.
+/// Families record no district, so the figure is the city's.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct GuidanceReach {
+    /// Families with a child under 36 months today.
+    pub families: u64,
+    /// Those whose guardian or a carer has played a lesson.
+    pub reached: u64,
+    /// `reached` in percent of `families`; absent without families.
+    pub percent: Option<f64>,
 }
 
 /// Childcare places in one district against its population.

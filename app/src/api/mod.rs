@@ -192,7 +192,9 @@ pub async fn audit_log() -> Result<Vec<crate::model::AuditEntryView>, AppError> 
 pub async fn coverage_report() -> Result<crate::model::CoverageReport, AppError> {
     let viewer = support::with_status(support::require_viewer())?;
     let state = support::state()?;
-    support::with_status(crate::domain::place_admin::coverage(&state.db, &viewer).await)
+    support::with_status(
+        crate::domain::place_admin::coverage(&state.db, &viewer, chrono::Utc::now()).await,
+    )
 }
 
 /// Returns the signed-in person's contact mobile number.

@@ -15,9 +15,9 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Months, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
@@ -25,12 +25,14 @@ use serde_json::json;
 use crate::domain::audit::{self, AuditEntry};
 use crate::domain::family::age_in_months;
 use crate::entity::{
-    child, course, course_lesson, course_progress, district, family, media_blob, notification,
+    child, course, course_lesson, course_progress, delegation, district, family, media_blob,
+    notification,
 };
 use crate::error::AppError;
 use crate::model::{
     CourseDetail, CourseInput, CourseStatus, CourseSummary, CourseTopic, CoursesForChild,
-    LessonProgress, LessonView, MAX_COURSE_AGE_MONTHS, NotificationKind, Page, Role, Viewer,
+    GuidanceReach, LessonProgress, LessonView, MAX_COURSE_AGE_MONTHS, NotificationKind, Page, Role,
+    Viewer,
 };
 use crate::validate::one_line;
 
@@ -920,6 +922,61 @@ pub async fn announce_published(
         written += u32::try_from(guardians.len()).unwrap_or(u32::MAX);
     }
     Ok(written)
+}
+
+/// Counts the families with a child under three on `today`, and those of
+/// them whose guardian or a carer has played at least one lesson.
+///
+/// NOTE: guidance given outside Ningyu (home visits, classes in person) is
+/// not recorded, so this is a lower bound of the city's figure.
+pub async fn guidance_reach(
+    db: &impl ConnectionTrait,
+    today: NaiveDate,
+) -> Result<GuidanceReach, AppError> {
+    let cutoff = today
+        .checked_sub_months(Months::new(MAX_COURSE_AGE_MONTHS))
+        .unwrap_or(NaiveDate::MIN);
+    let young = || {
+        child::Entity::find()
+            .select_only()
+            .column(child::Column::FamilyId)
+            .distinct()
+            .filter(child::Column::BirthDate.gt(cutoff))
+            .filter(child::Column::BirthDate.lte(today))
+    };
+    let families = young().count(db).await.map_err(AppError::from_db)?;
+
+    let watchers = || {
+        Query::select()
+            .column(course_progress::Column::AccountId)
+            .from(course_progress::Entity)
+            .to_owned()
+    };
+    let by_guardian = Query::select()
+        .column(family::Column::Id)
+        .from(family::Entity)
+        .and_where(family::Column::GuardianAccountId.in_subquery(watchers()))
+        .to_owned();
+    let by_carer = Query::select()
+        .column(delegation::Column::FamilyId)
+        .from(delegation::Entity)
+        .and_where(delegation::Column::CarerAccountId.in_subquery(watchers()))
+        .and_where(delegation::Column::RevokedAt.is_null())
+        .to_owned();
+    let reached = young()
+        .filter(
+            Condition::any()
+                .add(child::Column::FamilyId.in_subquery(by_guardian))
+                .add(child::Column::FamilyId.in_subquery(by_carer)),
+        )
+        .count(db)
+        .await
+        .map_err(AppError::from_db)?;
+    Ok(GuidanceReach {
+        families,
+        reached,
+        percent: (families > 0).then(|| reached as f64 * 100.0 / families as f64),
+    })
 }
 
 /// Returns the guardians, once each, of children aged `min`–`max` whole

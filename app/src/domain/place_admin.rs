@@ -312,6 +312,7 @@ pub async fn update_place(
 pub async fn coverage(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
+    now: DateTime<Utc>,
 ) -> Result<CoverageReport, AppError> {
     let scope = districts_in_scope(db, viewer).await?;
     let districts: Vec<district::Model> = district::Entity::find()
@@ -423,9 +424,11 @@ pub async fn coverage(
             }
         })
         .collect();
+    let guidance = crate::domain::courses::guidance_reach(db, crate::time::local_date(now)).await?;
     Ok(CoverageReport {
         districts: district_views,
         streets: street_views,
         public_benefit_without_street: without_street,
+        guidance,
     })
 }

@@ -4,7 +4,10 @@ use leptos_meta::Title;
 use crate::api::coverage_report;
 use crate::components::ErrorNotice;
 use crate::i18n::{t, t_string, use_i18n};
-use crate::model::{DistrictCoverage, PLACES_PER_1000_TARGET, StreetCoverage};
+use crate::model::{
+    DistrictCoverage, GUIDANCE_TARGET_PERCENT, GuidanceReach, PLACES_PER_1000_TARGET,
+    StreetCoverage,
+};
 
 /// Renders the coverage view for administrators: childcare places per
 /// 1,000 residents in each district against the city's target, and the
@@ -47,6 +50,7 @@ pub fn CoveragePage() -> impl IntoView {
                                     {t_string!(i18n, coverage_unassigned, count = unassigned).to_string()}
                                 </p>
                             </Show>
+                            <Guidance reach=report.guidance />
                             <h2>{t!(i18n, coverage_streets)}</h2>
                             <div class="table-scroll">
                                 <table class="coverage-table">
@@ -105,6 +109,30 @@ fn DistrictRow(row: DistrictCoverage) -> impl IntoView {
             <td>{per_1000} " " <span class=class>{verdict}</span></td>
             <td>{row.streets_without_public_benefit} " / " {row.streets}</td>
         </tr>
+    }
+}
+
+/// The share of families of children under three that watched a parent
+/// class, against the city's target.
+#[component]
+fn Guidance(reach: GuidanceReach) -> impl IntoView {
+    let i18n = use_i18n();
+    let line = match reach.percent {
+        Some(percent) => t_string!(
+            i18n,
+            coverage_guidance_line,
+            families = reach.families,
+            reached = reach.reached,
+            percent = format!("{percent:.1}"),
+            target = GUIDANCE_TARGET_PERCENT.to_string()
+        )
+        .to_string(),
+        None => t_string!(i18n, coverage_guidance_none).to_string(),
+    };
+    view! {
+        <h2>{t!(i18n, coverage_guidance_heading)}</h2>
+        <p class="coverage-guidance">{line}</p>
+        <p class="hint">{t!(i18n, coverage_guidance_note)}</p>
     }
 }
 

@@ -88,7 +88,9 @@ pub async fn coverage(
     State(state): State<AppState>,
     SignedIn(viewer): SignedIn,
 ) -> Result<Json<CoverageReport>, ApiError> {
-    Ok(Json(place_admin::coverage(&state.db, &viewer).await?))
+    Ok(Json(
+        place_admin::coverage(&state.db, &viewer, Utc::now()).await?,
+    ))
 }
 
 /// How to read an uploaded places file.

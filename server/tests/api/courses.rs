@@ -551,7 +551,13 @@ async fn courses_from_draft_to_families(backend: Backend) {
             .contains("适合您孩子的课程")
     );
 
-    // Progress: saved, resumed, and finished stays finished.
+    // Progress: saved, resumed, and finished stays finished. Each family
+    // whose guardian or carer plays a lesson counts as reached.
+    let today = app::time::local_date(Utc::now());
+    let before = courses::guidance_reach(&app.db, today)
+        .await
+        .expect("reach");
+    assert!(before.families >= 2, "{before:?}");
     let progress = format!("/api/v1/courses/lessons/{lesson_id}/progress");
     let saved = send(
         &app,
@@ -562,6 +568,49 @@ async fn courses_from_draft_to_families(backend: Backend) {
     )
     .await;
     assert_eq!(saved.status(), StatusCode::NO_CONTENT);
+    let after = courses::guidance_reach(&app.db, today)
+        .await
+        .expect("reach");
+    assert_eq!(after.families, before.families);
+    assert_eq!(after.reached, before.reached + 1, "the guardian played it");
+    let grandmother = person(&app, "course-grandmother", None).await;
+    let older_child = family::overview(&app.db, older.account, Utc::now())
+        .await
+        .expect("overview")
+        .children[0]
+        .id;
+    let invitation = family::create_invitation(&app.db, older.account, &[older_child], Utc::now())
+        .await
+        .expect("invitation");
+    family::accept_invitation(&app.db, grandmother.account, &invitation.code, Utc::now())
+        .await
+        .expect("accepted");
+    let saved = send(
+        &app,
+        Some(&grandmother),
+        Method::PUT,
+        &progress,
+        Some(json!({ "position_seconds": 30 })),
+    )
+    .await;
+    assert_eq!(saved.status(), StatusCode::NO_CONTENT);
+    let report: Value = send(
+        &app,
+        Some(&city),
+        Method::GET,
+        "/api/v1/admin/coverage",
+        None,
+    )
+    .await
+    .json()
+    .await
+    .expect("JSON");
+    assert_eq!(
+        report["guidance"]["reached"],
+        before.reached + 2,
+        "the carer's family too: {report}"
+    );
+    assert_eq!(report["guidance"]["families"], before.families);
     let anonymous = send(
         &app,
         None,

@@ -81,6 +81,11 @@ test("an administrator publishes a course and a parent watches it", async ({ pag
 
   await page.getByLabel("本节名称").fill("第一节：睡前安排");
   await page.getByLabel(/视频或音频文件/).setInputFiles({ name: "lesson.webm", mimeType: "video/webm", buffer: film });
+  await page.getByLabel(/字幕文件/).setInputFiles({
+    name: "lesson.vtt",
+    mimeType: "text/vtt",
+    buffer: Buffer.from("WEBVTT\n\n00:00.000 --> 00:02.000\n睡前一小时调暗灯光。\n"),
+  });
   await page.getByRole("button", { name: "上传" }).click();
   await expect(page).toHaveURL(/\/admin\/courses\/\d+\?added=\d+$/);
   await expect(page.getByRole("status")).toContainText("已添加一节");
@@ -103,6 +108,7 @@ test("an administrator publishes a course and a parent watches it", async ({ pag
   await expect(video).toHaveAttribute("preload", "none");
   const source = await video.locator("source").getAttribute("src");
   expect(source).toMatch(/^\/media\/lessons\/\d+\/[0-9a-f]{16}\.webm$/);
+  await expect(video.locator("track")).toHaveAttribute("label", "中文字幕");
   await expectAccessible(page);
 
   // The file streams in ranges, as a player asks for it.

@@ -1230,6 +1230,8 @@ pub struct LessonView {
     pub media_url: String,
     pub content_type: String,
     pub bytes: u64,
+    /// Where the lesson's WebVTT captions are served, when it has them.
+    pub captions_url: Option<String>,
     /// Where the signed-in viewer stopped, in seconds.
     pub resume_seconds: Option<u32>,
     pub finished: bool,

@@ -97,6 +97,8 @@ impl MigrationTrait for Migration {
                     .col(string_len(CourseLesson::Title, 120))
                     .col(string_len_null(CourseLesson::TitleEn, 200))
                     .col(big_integer(CourseLesson::BlobId))
+                    // WebVTT captions, for parents who cannot hear the sound.
+                    .col(text_null(CourseLesson::CaptionsVtt))
                     .col(timestamp_with_time_zone(CourseLesson::CreatedAt))
                     .foreign_key(
                         ForeignKey::create()
@@ -250,6 +252,7 @@ enum CourseLesson {
     Title,
     TitleEn,
     BlobId,
+    CaptionsVtt,
     CreatedAt,
 }
 

@@ -22,6 +22,8 @@ use tokio::io::AsyncWriteExt;
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
+/// The file name under which a lesson's captions are served.
+const CAPTIONS_FILE: &str = "captions.vtt";
 /// Maximum duration of a lesson upload, for slow district networks.
 const UPLOAD_TIMEOUT: Duration = Duration::from_secs(3600);
 
@@ -90,11 +92,32 @@ pub async fn lesson_file(
 ) -> Response {
     let headers = request.headers().clone();
     let viewer = viewer.map(|axum::Extension(viewer)| viewer);
-    let (blob, published) = match courses::lesson_file(&state.db, viewer.as_ref(), lesson_id).await
-    {
+    let lesson = match courses::lesson_file(&state.db, viewer.as_ref(), lesson_id).await {
         Ok(found) => found,
         Err(error) => return crate::web::plain_error(&headers, error),
     };
+    let cache_control = HeaderValue::from_static(if lesson.published {
+        "public, max-age=31536000, immutable"
+    } else {
+        "private, no-store"
+    });
+    if file == CAPTIONS_FILE {
+        let Some(captions) = lesson.captions_vtt else {
+            return crate::web::plain_error(&headers, AppError::NotFound);
+        };
+        return (
+            [
+                (
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("text/vtt; charset=utf-8"),
+                ),
+                (CACHE_CONTROL, cache_control),
+            ],
+            captions,
+        )
+            .into_response();
+    }
+    let blob = lesson.blob;
     let expected = courses::media_url(lesson_id, &blob.sha256, &blob.content_type);
     if !expected.ends_with(&format!("/{file}")) {
         // The lesson's file was replaced: an old address.
@@ -115,14 +138,7 @@ pub async fn lesson_file(
     if let Ok(content_type) = HeaderValue::from_str(&blob.content_type) {
         response_headers.insert(CONTENT_TYPE, content_type);
     }
-    response_headers.insert(
-        CACHE_CONTROL,
-        HeaderValue::from_static(if published {
-            "public, max-age=31536000, immutable"
-        } else {
-            "private, no-store"
-        }),
-    );
+    response_headers.insert(CACHE_CONTROL, cache_control);
     response
 }
 
@@ -130,6 +146,7 @@ pub async fn lesson_file(
 struct LessonUpload {
     title: String,
     title_en: Option<String>,
+    captions_vtt: Option<String>,
     file: Option<ReceivedFile>,
 }
 
@@ -141,13 +158,14 @@ impl Drop for LessonUpload {
     }
 }
 
-/// Reads the multipart fields `title`, `title_en` and `file`, writing the
-/// file to a temporary file while hashing it. Rejects files whose first
+/// Reads the multipart fields `title`, `title_en`, `captions` and `file`,
+/// writing the file to a temporary file while hashing it. Rejects files whose first
 /// bytes are not those of MP4, WebM or MP3.
 async fn receive(state: &AppState, mut multipart: Multipart) -> Result<LessonUpload, AppError> {
     let mut upload = LessonUpload {
         title: String::new(),
         title_en: None,
+        captions_vtt: None,
         file: None,
     };
     loop {
@@ -171,6 +189,7 @@ async fn receive(state: &AppState, mut multipart: Multipart) -> Result<LessonUpl
                     .map_err(|error| multipart_error(&error))?;
                 upload.title_en = Some(text).filter(|text| !text.trim().is_empty());
             }
+            "captions" => upload.captions_vtt = receive_captions(field).await?,
             _ => {}
         }
     }
@@ -185,6 +204,31 @@ async fn drain(mut multipart: Multipart) {
     while let Ok(Some(mut field)) = multipart.next_field().await {
         while let Ok(Some(_)) = field.chunk().await {}
     }
+}
+
+/// Reads the optional captions file: none when no file was chosen.
+async fn receive_captions(
+    field: axum::extract::multipart::Field<'_>,
+) -> Result<Option<String>, AppError> {
+    let bytes = field
+        .bytes()
+        .await
+        .map_err(|error| multipart_error(&error))?;
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    if bytes.len() > courses::MAX_CAPTIONS_BYTES {
+        return Err(AppError::invalid(
+            "captions",
+            format!(
+                "must be a text file of at most {} bytes",
+                courses::MAX_CAPTIONS_BYTES
+            ),
+        ));
+    }
+    String::from_utf8(bytes.to_vec())
+        .map(Some)
+        .map_err(|_| AppError::invalid("captions", "must be a UTF-8 WebVTT file"))
 }
 
 fn multipart_error(error: &axum::extract::multipart::MultipartError) -> AppError {
@@ -288,15 +332,21 @@ pub(crate) async fn add_uploaded_lesson(
         return Err(AppError::invalid("file", "choose a video or audio file"));
     };
     app::validate::one_line("title", &title, courses::MAX_TITLE_CHARS)?;
+    if let Some(captions) = &upload.captions_vtt {
+        courses::check_captions(captions)?;
+    }
     let now = chrono::Utc::now();
     let blob_id = media::store(&state.db, file, now).await?;
     let lesson = courses::add_lesson(
         &state.db,
         viewer,
         course_id,
-        &title,
-        upload.title_en.as_deref(),
-        blob_id,
+        courses::NewLesson {
+            title: &title,
+            title_en: upload.title_en.as_deref(),
+            blob_id,
+            captions_vtt: upload.captions_vtt.as_deref(),
+        },
         now,
     )
     .await?;

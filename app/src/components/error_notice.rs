@@ -59,6 +59,7 @@ fn field_label(field: &str, locale: Locale) -> Option<&'static str> {
         "topic" => td_string!(locale, field_topic),
         "district_code" => td_string!(locale, field_district_code),
         "file" => td_string!(locale, field_file),
+        "captions" => td_string!(locale, field_captions),
         "age_months" => td_string!(locale, field_age),
         "kind" => td_string!(locale, staff_form_kind),
         "starts_at" => td_string!(locale, staff_form_starts_at),

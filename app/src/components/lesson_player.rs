@@ -14,7 +14,7 @@ const RESUME_MARGIN_SECONDS: f64 = 5.0;
 /// Plays the lesson `lesson_id` from `src`. `preload="none"` keeps an old
 /// phone on mobile data from downloading anything before play is pressed.
 /// `resume` is where the viewer stopped; `signed_in` decides whether the
-/// position is saved.
+/// position is saved. Chinese captions, when given, are on by default.
 #[island(lazy)]
 pub fn LessonPlayer(
     lesson_id: i64,
@@ -23,6 +23,8 @@ pub fn LessonPlayer(
     resume: u32,
     signed_in: bool,
     label: String,
+    /// The captions' address and their label in the player's menu.
+    captions: Option<(String, String)>,
 ) -> impl IntoView {
     // The last position saved, in seconds.
     let saved = StoredValue::new(f64::from(resume));
@@ -68,11 +70,15 @@ pub fn LessonPlayer(
         let media = event_target::<leptos::web_sys::HtmlMediaElement>(&event);
         save(media.current_time(), true);
     };
+    let track = captions.map(|(src, label)| {
+        view! { <track kind="captions" src=src srclang="zh-Hans" label=label default=true /> }
+    });
     if content_type.starts_with("audio/") {
         view! {
             <audio class="lesson-media" controls preload="none" aria-label=label
                 on:loadedmetadata=on_loaded on:timeupdate=on_time on:pause=on_pause on:ended=on_ended>
                 <source src=src type=content_type />
+                {track}
             </audio>
         }
         .into_any()
@@ -81,6 +87,7 @@ pub fn LessonPlayer(
             <video class="lesson-media" controls preload="none" playsinline=true aria-label=label
                 on:loadedmetadata=on_loaded on:timeupdate=on_time on:pause=on_pause on:ended=on_ended>
                 <source src=src type=content_type />
+                {track}
             </video>
         }
         .into_any()

@@ -46,6 +46,8 @@ pub const MAX_SUMMARY_CHARS: usize = 2_000;
 pub const MAX_LESSONS: u64 = 50;
 /// Maximum number of courses on one page of a list.
 pub const MAX_PAGE: u32 = 100;
+/// Maximum size of a lesson's captions, in bytes.
+pub const MAX_CAPTIONS_BYTES: usize = 256 * 1024;
 /// Notifications written per statement when a course is announced.
 const ANNOUNCE_BATCH: usize = 500;
 
@@ -293,19 +295,51 @@ pub async fn set_status(
     txn.commit().await.map_err(AppError::from_db)
 }
 
-/// Adds a lesson that plays the stored file `blob_id` at the end of the
-/// course, and returns its id.
+/// A lesson about to be added: its titles, the stored file it plays and
+/// its captions as uploaded.
+#[derive(Debug, Clone, Copy)]
+pub struct NewLesson<'a> {
+    pub title: &'a str,
+    pub title_en: Option<&'a str>,
+    pub blob_id: i64,
+    pub captions_vtt: Option<&'a str>,
+}
+
+/// Checks WebVTT captions: UTF-8 text that starts with `WEBVTT`, at most
+/// [`MAX_CAPTIONS_BYTES`]. Line ends become `\n` and a byte order mark is
+/// dropped.
+pub fn check_captions(text: &str) -> Result<String, AppError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let header_ends = text
+        .strip_prefix("WEBVTT")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\n', '\r']));
+    if !header_ends {
+        return Err(AppError::invalid(
+            "captions",
+            "must be a WebVTT file starting with WEBVTT",
+        ));
+    }
+    if text.len() > MAX_CAPTIONS_BYTES || text.contains('\0') {
+        return Err(AppError::invalid(
+            "captions",
+            format!("must be a text file of at most {MAX_CAPTIONS_BYTES} bytes"),
+        ));
+    }
+    Ok(text.replace("\r\n", "\n"))
+}
+
+/// Adds a lesson at the end of the course and returns its id.
 pub async fn add_lesson(
     db: &DatabaseConnection,
     viewer: &Viewer,
     course_id: i64,
-    title: &str,
-    title_en: Option<&str>,
-    blob_id: i64,
+    lesson: NewLesson<'_>,
     now: DateTime<Utc>,
 ) -> Result<i64, AppError> {
-    let title = one_line("title", title, MAX_TITLE_CHARS)?;
-    let title_en = optional_line("title_en", title_en, MAX_TITLE_EN_CHARS)?;
+    let title = one_line("title", lesson.title, MAX_TITLE_CHARS)?;
+    let title_en = optional_line("title_en", lesson.title_en, MAX_TITLE_EN_CHARS)?;
+    let captions_vtt = lesson.captions_vtt.map(check_captions).transpose()?;
+    let blob_id = lesson.blob_id;
     let (txn, _turn) = crate::db::begin_write(db)
         .await
         .map_err(AppError::from_db)?;
@@ -329,6 +363,7 @@ pub async fn add_lesson(
         title: Set(title),
         title_en: Set(title_en),
         blob_id: Set(blob_id),
+        captions_vtt: Set(captions_vtt),
         created_at: Set(now),
         ..Default::default()
     }
@@ -766,6 +801,10 @@ pub async fn get_course(
                 id: lesson.id,
                 position: u32::try_from(index + 1).unwrap_or(u32::MAX),
                 media_url: media_url(lesson.id, &blob.sha256, &blob.content_type),
+                captions_url: lesson
+                    .captions_vtt
+                    .as_ref()
+                    .map(|_| format!("/media/lessons/{}/captions.vtt", lesson.id)),
                 content_type: blob.content_type.clone(),
                 bytes: u64::try_from(blob.byte_len).unwrap_or(0),
                 resume_seconds: watched.and_then(|row| u32::try_from(row.position_seconds).ok()),
@@ -784,13 +823,23 @@ pub async fn get_course(
     })
 }
 
-/// Returns the file a lesson plays and whether the lesson's course is
-/// published. Returns `NotFound` when `viewer` may not see the lesson.
+/// What a lesson plays, for the server to send.
+#[derive(Debug, Clone)]
+pub struct LessonFile {
+    pub blob: media_blob::Model,
+    pub captions_vtt: Option<String>,
+    /// Whether the lesson's course is published, and so may be cached by
+    /// anyone.
+    pub published: bool,
+}
+
+/// Returns the file and captions a lesson plays. Returns `NotFound` when
+/// `viewer` may not see the lesson.
 pub async fn lesson_file(
     db: &impl ConnectionTrait,
     viewer: Option<&Viewer>,
     lesson_id: i64,
-) -> Result<(media_blob::Model, bool), AppError> {
+) -> Result<LessonFile, AppError> {
     let lesson = course_lesson::Entity::find_by_id(lesson_id)
         .one(db)
         .await
@@ -811,7 +860,11 @@ pub async fn lesson_file(
         .map_err(AppError::from_db)?
         .filter(|blob| blob.complete)
         .ok_or(AppError::NotFound)?;
-    Ok((blob, published))
+    Ok(LessonFile {
+        blob,
+        captions_vtt: lesson.captions_vtt,
+        published,
+    })
 }
 
 /// Records where the account stopped in a lesson of a published course.
@@ -1051,6 +1104,24 @@ mod tests {
         assert!(may_edit(&city, Some("320104")));
         let staff = viewer(vec![Role::RoomStaff { place_id: 3 }]);
         assert!(!may_edit(&staff, None));
+    }
+
+    #[test]
+    fn captions_must_be_webvtt() {
+        assert_eq!(
+            check_captions("\u{feff}WEBVTT - 第一节\r\n\r\n00:01.000 --> 00:02.000\r\n你好\r\n")
+                .unwrap(),
+            "WEBVTT - 第一节\n\n00:01.000 --> 00:02.000\n你好\n"
+        );
+        assert!(check_captions("WEBVTT").is_ok());
+        assert!(
+            check_captions("WEBVTTX\n").is_err(),
+            "the header word must end"
+        );
+        assert!(check_captions("1\n00:00:01,000 --> 00:00:02,000\nSRT\n").is_err());
+        assert!(check_captions("WEBVTT\n\0").is_err());
+        let long = format!("WEBVTT\n{}", "字".repeat(MAX_CAPTIONS_BYTES / 3 + 1));
+        assert!(check_captions(&long).is_err());
     }
 
     #[test]

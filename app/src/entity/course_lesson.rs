@@ -11,6 +11,8 @@ pub struct Model {
     pub title: String,
     pub title_en: Option<String>,
     pub blob_id: i64,
+    /// WebVTT captions in Chinese, when the administrator gave them.
+    pub captions_vtt: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

@@ -283,6 +283,7 @@ fn Lessons(detail: CourseDetail) -> impl IntoView {
                     <li class="lesson">
                         <a href=lesson.media_url.clone()>{lesson.title.clone()}</a>
                         " · " <span class="muted">{format_size(lesson.bytes)}</span>
+                        {lesson.captions_url.is_some().then(|| view! { " · " <span class="muted">{t!(i18n, course_captions)}</span> })}
                         <ActionForm action=remove attr:class="inline-form">
                             <input type="hidden" name="course_id" value=id />
                             <input type="hidden" name="lesson_id" value=lesson.id />
@@ -302,6 +303,8 @@ fn Lessons(detail: CourseDetail) -> impl IntoView {
             <label for="lesson-file">{t!(i18n, course_upload_file)}</label>
             <input id="lesson-file" name="file" type="file" required
                 accept="video/mp4,video/webm,audio/mpeg,audio/mp4,.mp4,.webm,.mp3,.m4a" />
+            <label for="lesson-captions">{t!(i18n, course_upload_captions)}</label>
+            <input id="lesson-captions" name="captions" type="file" accept=".vtt,text/vtt" />
             <p class="hint">{t!(i18n, course_upload_hint)}</p>
             <button type="submit" class="button primary">{t!(i18n, course_upload_submit)}</button>
         </form>

@@ -346,6 +346,7 @@ fn Lesson(lesson: LessonView, signed_in: bool) -> impl IntoView {
                 resume=lesson.resume_seconds.unwrap_or(0)
                 signed_in
                 label=title
+                captions=lesson.captions_url.map(|src| (src, t_string!(i18n, course_captions).to_string()))
             />
         </li>
     }

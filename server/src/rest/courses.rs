@@ -266,6 +266,9 @@ pub struct LessonUploadForm {
     /// Chinese title, 1 to 60 characters.
     pub title: String,
     pub title_en: Option<String>,
+    /// Optional WebVTT captions in Chinese, UTF-8, up to 256 KiB.
+    #[schema(format = Binary, content_media_type = "text/vtt")]
+    pub captions: Option<String>,
     /// An MP4, WebM or MP3 file, up to `NINGYU_MEDIA_MAX_BYTES`.
     #[schema(format = Binary, content_media_type = "application/octet-stream")]
     pub file: String,

@@ -109,15 +109,36 @@ async fn upload(
     title: &str,
     bytes: Vec<u8>,
 ) -> reqwest::Response {
-    let form = reqwest::multipart::Form::new()
-        .text("title", title.to_owned())
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(bytes)
-                .file_name("lesson.mp4")
-                .mime_str("video/mp4")
+    upload_with_captions(app, who, path, title, bytes, None).await
+}
+
+/// Sends a lesson upload with a captions file, as the form does when one is
+/// chosen.
+async fn upload_with_captions(
+    app: &TestApp,
+    who: &Person,
+    path: &str,
+    title: &str,
+    bytes: Vec<u8>,
+    captions: Option<&str>,
+) -> reqwest::Response {
+    let mut form = reqwest::multipart::Form::new().text("title", title.to_owned());
+    if let Some(captions) = captions {
+        form = form.part(
+            "captions",
+            reqwest::multipart::Part::bytes(captions.as_bytes().to_vec())
+                .file_name("lesson.vtt")
+                .mime_str("text/vtt")
                 .expect("media type"),
         );
+    }
+    let form = form.part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes)
+            .file_name("lesson.mp4")
+            .mime_str("video/mp4")
+            .expect("media type"),
+    );
     app.client
         .post(app.url(path))
         .header("cookie", &who.cookie)
@@ -316,17 +337,39 @@ async fn courses_from_draft_to_families(backend: Backend) {
         413
     );
 
-    let added = upload(
+    // Captions that are not WebVTT are rejected before the file is stored.
+    let bad_captions = upload_with_captions(
+        &app,
+        &xuanwu,
+        &lessons,
+        "第一节",
+        file.clone(),
+        Some("1\n00:00:00,000 --> 00:00:02,000\nSRT, not WebVTT\n"),
+    )
+    .await;
+    assert_eq!(bad_captions.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error: Value = bad_captions.json().await.expect("JSON");
+    assert_eq!(error["field"], "captions", "{error}");
+    assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM media_blob").await, 0);
+
+    let captions =
+        "\u{feff}WEBVTT\r\n\r\n00:00.000 --> 00:02.000\r\n宝宝六个月左右开始添加辅食。\r\n";
+    let added = upload_with_captions(
         &app,
         &xuanwu,
         &lessons,
         "第一节：什么时候开始",
         file.clone(),
+        Some(captions),
     )
     .await;
     assert_eq!(added.status(), StatusCode::CREATED);
     let detail: Value = added.json().await.expect("JSON");
     let lesson = &detail["lessons"][0];
+    let captions_url = lesson["captions_url"]
+        .as_str()
+        .expect("captions URL")
+        .to_owned();
     assert_eq!(lesson["bytes"], file.len() as u64);
     assert_eq!(lesson["content_type"], "video/mp4");
     let media_url = lesson["media_url"].as_str().expect("media URL").to_owned();
@@ -520,6 +563,15 @@ async fn courses_from_draft_to_families(backend: Backend) {
         StatusCode::NOT_FOUND
     );
 
+    let served = send(&app, None, Method::GET, &captions_url, None).await;
+    assert_eq!(served.status(), StatusCode::OK);
+    assert_eq!(served.headers()["content-type"], "text/vtt; charset=utf-8");
+    assert_eq!(
+        served.text().await.expect("captions"),
+        "WEBVTT\n\n00:00.000 --> 00:02.000\n宝宝六个月左右开始添加辅食。\n",
+        "without the byte order mark, with plain line ends"
+    );
+
     // Pages: the list, and the course with a player that loads nothing
     // before play is pressed.
     let page = send(&app, None, Method::GET, "/courses", None).await;
@@ -542,6 +594,10 @@ async fn courses_from_draft_to_families(backend: Backend) {
     let html = page.text().await.expect("html");
     assert!(html.contains(&media_url), "{html}");
     assert!(html.contains("preload=\"none\""), "{html}");
+    assert!(
+        html.contains(&format!("<track kind=\"captions\" src=\"{captions_url}\"")),
+        "{html}"
+    );
     assert!(html.contains("常见过敏的识别"), "{html}");
     let page = send(&app, Some(&young), Method::GET, "/courses", None).await;
     assert!(

@@ -337,6 +337,17 @@ pub(crate) async fn add_uploaded_lesson(
     }
     let now = chrono::Utc::now();
     let blob_id = media::store(&state.db, file, now).await?;
+    // The received file is this process's copy from now on, so the first
+    // play here needs no copy from the database. The upload folder is inside
+    // the cache folder, so this is a rename on one file system.
+    let cached = media::cache_path(
+        &state.media.cache_dir,
+        &file.sha256,
+        file.kind.content_type(),
+    );
+    if let Err(error) = tokio::fs::rename(&file.path, &cached).await {
+        tracing::warn!(%error, blob = blob_id, "cannot keep the uploaded file as the local copy");
+    }
     let lesson = courses::add_lesson(
         &state.db,
         viewer,

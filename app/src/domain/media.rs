@@ -200,6 +200,14 @@ fn io_error(error: std::io::Error) -> AppError {
     AppError::Internal
 }
 
+/// Returns where this process keeps its copy of the file with `sha256`.
+pub fn cache_path(cache_dir: &Path, sha256: &str, content_type: &str) -> PathBuf {
+    cache_dir.join(format!(
+        "{sha256}.{}",
+        MediaKind::extension_of(content_type)
+    ))
+}
+
 /// Returns the path of this process's copy of `blob` under `cache_dir`,
 /// copying it from the database first when there is none.
 ///
@@ -211,12 +219,11 @@ pub async fn cached_copy(
     blob: &media_blob::Model,
     cache_dir: &Path,
 ) -> Result<PathBuf, AppError> {
-    let name = format!(
-        "{}.{}",
-        blob.sha256,
-        MediaKind::extension_of(&blob.content_type)
-    );
-    let path = cache_dir.join(&name);
+    let path = cache_path(cache_dir, &blob.sha256, &blob.content_type);
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
     if let Ok(metadata) = tokio::fs::metadata(&path).await
         && i64::try_from(metadata.len()).ok() == Some(blob.byte_len)
     {

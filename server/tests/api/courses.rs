@@ -366,6 +366,20 @@ async fn courses_from_draft_to_families(backend: Backend) {
     assert_eq!(added.status(), StatusCode::CREATED);
     let detail: Value = added.json().await.expect("JSON");
     let lesson = &detail["lessons"][0];
+    // The uploading server keeps the received file as its copy, and no
+    // temporary file is left behind.
+    let cache = app.data_dir().join("media-cache");
+    let copies: Vec<u64> = std::fs::read_dir(&cache)
+        .expect("cache folder")
+        .filter_map(Result::ok)
+        .filter(|entry| entry.path().extension().is_some_and(|ext| ext == "mp4"))
+        .map(|entry| entry.metadata().expect("metadata").len())
+        .collect();
+    assert_eq!(copies, vec![file.len() as u64]);
+    let leftovers = std::fs::read_dir(cache.join("uploads"))
+        .expect("upload folder")
+        .count();
+    assert_eq!(leftovers, 0, "temporary upload files are removed");
     let captions_url = lesson["captions_url"]
         .as_str()
         .expect("captions URL")

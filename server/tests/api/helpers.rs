@@ -132,6 +132,11 @@ impl TestApp {
         Self::start(vars, Some(cache), None).await
     }
 
+    /// Returns the server's data folder.
+    pub fn data_dir(&self) -> PathBuf {
+        PathBuf::from(self.vars.get("NINGYU_DATA_DIR").expect("a data folder"))
+    }
+
     /// Returns the database URL this server uses.
     pub fn database_url(&self) -> String {
         match self.vars.get("DATABASE_URL") {

@@ -214,6 +214,9 @@ pub fn cache_path(cache_dir: &Path, sha256: &str, content_type: &str) -> PathBuf
 /// The copy is written under a temporary name, checked against the blob's
 /// length and hash, and renamed into place, so a reader never sees half a
 /// file and two requests copying at once do no harm.
+///
+/// NOTE: the first request waits for the whole copy, about 1.3 s per
+/// 100 MiB from PostgreSQL (docs/BENCHMARKS.md); it does not stream yet.
 pub async fn cached_copy(
     db: &impl ConnectionTrait,
     blob: &media_blob::Model,

@@ -206,7 +206,7 @@ fn form_of(detail: Option<&CourseDetail>) -> CourseForm {
     }
 }
 
-/// The course's state with the buttons that change it.
+/// Renders the course's state with the buttons that change it.
 #[component]
 fn CourseState(detail: CourseDetail) -> impl IntoView {
     let i18n = use_i18n();
@@ -253,7 +253,7 @@ fn CourseState(detail: CourseDetail) -> impl IntoView {
     }
 }
 
-/// The lessons with their remove buttons, and the upload form.
+/// Renders the lessons with their remove buttons, and the upload form.
 #[component]
 fn Lessons(detail: CourseDetail) -> impl IntoView {
     let i18n = use_i18n();

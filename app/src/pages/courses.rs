@@ -173,7 +173,7 @@ fn FilterForm(topic: Option<String>, age: Option<u32>) -> impl IntoView {
     }
 }
 
-/// A list of course cards.
+/// Renders a list of course cards.
 #[component]
 pub fn CourseList(courses: Vec<CourseSummary>) -> impl IntoView {
     view! {

@@ -1,7 +1,7 @@
-//! Parenting courses over HTTP: administrators write, upload and publish
-//! within their scope; families see only published courses, the ones that
-//! suit their children, and a message when one is published; lesson files
-//! stream with range requests from any server; where a viewer stopped is
+//! Parenting courses over HTTP. Administrators write, upload and publish
+//! within their scope. Families see only published courses, the ones that
+//! suit their children, and a message when one is published. Lesson files
+//! stream with range requests from any server. Where a viewer stopped is
 //! theirs, exported and deleted with the account.
 
 use app::domain::accounts::{self, PortalIdentity};
@@ -174,8 +174,8 @@ async fn declared_too_large(app: &TestApp, who: &Person, path: &str, length: u64
         .unwrap_or_else(|| panic!("a status line: {line}"))
 }
 
-/// An MP4-looking file of `len` bytes: a `ftyp` box, then varied bytes
-/// so that every chunk differs.
+/// Returns an MP4-looking file of `len` bytes: a `ftyp` box, then varied
+/// bytes so that every chunk differs.
 fn mp4_bytes(len: usize) -> Vec<u8> {
     let mut bytes = b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2".to_vec();
     let mut state: u32 = 0x9E37_79B9;

@@ -1064,4 +1064,6 @@ pub struct AuditEntryView {
     pub on_behalf_of_account_id: Option<i64>,
     pub action: String,
     pub target: String,
+    /// Code of the district the entry concerns; `None` for city-wide entries.
+    pub district_code: Option<String>,
 }

@@ -67,6 +67,7 @@ use crate::startup::ServerState;
         admin::update_place,
         admin::coverage,
         admin::import_places,
+        admin::audit_log,
     ),
     components(schemas(error::ErrorBody)),
     modifiers(&BearerAuth),
@@ -75,7 +76,7 @@ use crate::startup::ServerState;
         (name = "auth", description = "Tokens for the mobile apps"),
         (name = "family", description = "The signed-in person, their children and carers"),
         (name = "booking", description = "Sessions, bookings, the waitlist, notifications and calendars"),
-        (name = "admin", description = "Administration: places and their disclosures, coverage, imports, and priority groups for fair-release draws"),
+        (name = "admin", description = "Administration: places and their disclosures, coverage, imports, the audit log, and priority groups for fair-release draws"),
     ),
 )]
 pub struct ApiDoc;
@@ -163,6 +164,7 @@ pub fn router(limits: &crate::auth::rate_limit::Limits) -> Router<ServerState> {
             axum::routing::put(admin::update_place),
         )
         .route("/admin/coverage", get(admin::coverage))
+        .route("/admin/audit", get(admin::audit_log))
         .route(
             "/admin/imports/places",
             axum::routing::post(admin::import_places),

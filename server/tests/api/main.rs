@@ -10,6 +10,7 @@
 
 mod admin_places;
 mod app_tokens;
+mod audit;
 mod auth;
 mod booking;
 mod booking_http;
@@ -20,6 +21,7 @@ mod due_draws;
 mod errors;
 mod family;
 mod family_http;
+mod form_drafts;
 mod helpers;
 mod import;
 mod map;
@@ -29,5 +31,6 @@ mod pages;
 mod places;
 mod prefs;
 mod priority;
+mod rate_limits;
 mod search_snapshot;
 mod staff;

@@ -6,6 +6,10 @@
 //! starts a new window when the old one has ended. The window is fixed
 //! from its first request, so a client can send up to twice the limit
 //! across the end of one window and the start of the next.
+//!
+//! Keys contain client addresses, which may be personal information, so
+//! every server deletes a window's row within about a minute after it ends
+//! (`purge_ended`).
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};

@@ -19,15 +19,21 @@ test("a parent adds a child and a grandparent helps with it", async ({ page, jsE
   const childName = jsEnabled ? "王小宝" : "阿依古丽·小花";
   await signIn(page, jsEnabled, /陈静/);
 
-  // Without the separate consent nothing is stored and the form shows why.
-  await page.getByLabel("孩子姓名").fill(childName);
-  await page.getByLabel("出生日期").fill("2025-06-01");
-  await page.getByRole("button", { name: "保存" }).click();
-  await expect(page.getByRole("alert")).toContainText("儿童个人信息处理同意");
-
+  // Without the separate consent nothing is stored, the form shows why and
+  // keeps what was typed, and the address carries none of it.
   await page.getByLabel("孩子姓名").fill(childName);
   await page.getByLabel("出生日期").fill("2025-06-01");
   await page.getByLabel("照护注意事项").fill("花生过敏");
+  await page.getByRole("button", { name: "保存" }).click();
+  await expect(page.getByRole("alert")).toContainText("儿童个人信息处理同意");
+  await expect(page.getByLabel("孩子姓名")).toHaveValue(childName);
+  await expect(page.getByLabel("出生日期")).toHaveValue("2025-06-01");
+  await expect(page.getByLabel("照护注意事项")).toHaveValue("花生过敏");
+  const rejectedAt = decodeURIComponent(page.url());
+  for (const typed of [childName, "2025-06-01", "花生过敏"]) {
+    expect(rejectedAt).not.toContain(typed);
+  }
+
   await page.getByRole("checkbox", { name: /单独同意/ }).check();
   await page.getByRole("button", { name: "保存" }).click();
   const child = page.locator(".child", { hasText: childName });

@@ -1091,6 +1091,8 @@ pub struct AuditEntryView {
     pub on_behalf_of_account_id: Option<i64>,
     pub action: String,
     pub target: String,
+    /// Code of the district the entry concerns; `None` for city-wide entries.
+    pub district_code: Option<String>,
 }
 
 /// What a parenting course is about.

@@ -17,6 +17,9 @@ mod m20261205_000006_import_runs;
 mod m20261206_000001_updated_at_indexes;
 mod m20261206_000002_due_draw_index;
 mod m20261207_000001_courses;
+mod m20261207_000002_audit_district;
+mod m20261207_000003_rate_limit_windows;
+mod m20261207_000004_form_drafts;
 
 /// Runs Ningyu's migrations in order.
 pub struct Migrator;
@@ -39,6 +42,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000001_updated_at_indexes::Migration),
             Box::new(m20261206_000002_due_draw_index::Migration),
             Box::new(m20261207_000001_courses::Migration),
+            Box::new(m20261207_000002_audit_district::Migration),
+            Box::new(m20261207_000003_rate_limit_windows::Migration),
+            Box::new(m20261207_000004_form_drafts::Migration),
         ]
     }
 }

@@ -89,6 +89,10 @@ pub struct AuthConfig {
     /// `NINGYU_SIGN_IN_PER_MINUTE`: sign-in requests allowed per client
     /// address per minute.
     pub sign_in_per_minute: std::num::NonZeroU32,
+    /// `NINGYU_TRUSTED_PROXIES`: addresses and CIDR networks of the reverse
+    /// proxies whose `Forwarded` and `X-Forwarded-For` headers name the
+    /// client; empty by default, so those headers are ignored.
+    pub trusted_proxies: crate::auth::rate_limit::TrustedProxies,
     /// `NINGYU_APP_REDIRECT_URIS`: comma-separated addresses the mobile
     /// app sign-in may return to.
     pub app_redirect_uris: Vec<String>,
@@ -372,6 +376,13 @@ fn auth_config(get: &impl Fn(&str) -> Option<String>) -> Result<AuthConfig, Conf
         1..=10_000,
         30,
     )?;
+    let trusted_proxies = crate::auth::rate_limit::TrustedProxies::parse(
+        &get("NINGYU_TRUSTED_PROXIES").unwrap_or_default(),
+    )
+    .map_err(|_| ConfigError {
+        variable: "NINGYU_TRUSTED_PROXIES",
+        expected: "IP addresses or CIDR networks separated by commas, such as 10.0.0.0/8,::1",
+    })?;
     let claim = |variable: &str, default: &str| get(variable).unwrap_or_else(|| default.to_owned());
     Ok(AuthConfig {
         oidc,
@@ -385,6 +396,7 @@ fn auth_config(get: &impl Fn(&str) -> Option<String>) -> Result<AuthConfig, Conf
             .collect(),
         sign_in_per_minute: std::num::NonZeroU32::new(sign_in_per_minute)
             .unwrap_or(std::num::NonZeroU32::MIN),
+        trusted_proxies,
         leeway: Duration::from_secs(leeway_secs),
         scopes: get("NINGYU_OIDC_SCOPES").unwrap_or_else(|| "openid profile phone".to_owned()),
         claims: ClaimNames {

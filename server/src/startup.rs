@@ -241,6 +241,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    limits: Limits,
     dev_portal: Option<(PortalHandle, String)>,
     job_interval: Duration,
     search_refresh: Duration,
@@ -287,12 +288,23 @@ impl Application {
             origin_from_host: config.public_url.is_none(),
             secure_cookies: public_base.starts_with("https://"),
             session_lifetime: config.auth.session_lifetime,
-            limits: Limits::new(config.auth.sign_in_per_minute),
+            limits: Limits::new(
+                config.auth.sign_in_per_minute,
+                config.auth.trusted_proxies.clone(),
+                app_state.db.clone(),
+            ),
             access_tokens: crate::auth::tokens::AccessTokens::default(),
             app_redirect_uris: config.auth.app_redirect_uris.clone(),
         });
+        if !config.auth.trusted_proxies.is_empty() {
+            tracing::info!(
+                proxies = ?config.auth.trusted_proxies,
+                "client addresses are read from the forwarding headers of trusted proxies"
+            );
+        }
         Ok(Self {
             listener,
+            limits: auth.limits.clone(),
             router: router(config, app_state.clone(), auth),
             state: app_state,
             dev_portal,
@@ -323,6 +335,7 @@ impl Application {
         let housekeeping = tokio::spawn(housekeeping(self.state.db.clone()));
         let booking_jobs = tokio::spawn(booking_jobs(self.state.clone(), self.job_interval));
         let search_refresh = tokio::spawn(search_refresh(self.state.clone(), self.search_refresh));
+        let rate_limit_purge = tokio::spawn(rate_limit_purge(self.limits.clone()));
 
         let service = self
             .router
@@ -340,6 +353,7 @@ impl Application {
         housekeeping.abort();
         booking_jobs.abort();
         search_refresh.abort();
+        rate_limit_purge.abort();
         Ok(())
     }
 }
@@ -348,7 +362,7 @@ impl Application {
 const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(3600);
 
 /// Deletes expired sign-in requests, web sessions, app hand-off codes,
-/// refresh tokens and unused media files every hour. Deleting
+/// refresh tokens, form drafts and unused media files every hour. Deleting
 /// what has expired is idempotent, so every server process runs it.
 async fn housekeeping(db: sea_orm::DatabaseConnection) {
     let mut interval = tokio::time::interval(HOUSEKEEPING_INTERVAL);
@@ -357,11 +371,15 @@ async fn housekeeping(db: sea_orm::DatabaseConnection) {
         let now = chrono::Utc::now();
         let web = app::domain::sessions::purge_expired(&db, now).await;
         let app_tokens = app::domain::app_tokens::purge_expired(&db, now).await;
-        match (web, app_tokens) {
-            (Ok(web), Ok(app_tokens)) => {
-                tracing::debug!(deleted = web + app_tokens, "expired sign-in state deleted");
+        let drafts = app::domain::form_drafts::purge_expired(&db, now).await;
+        match (web, app_tokens, drafts) {
+            (Ok(web), Ok(app_tokens), Ok(drafts)) => {
+                tracing::debug!(
+                    deleted = web + app_tokens + drafts,
+                    "expired sign-in state and form drafts deleted"
+                );
             }
-            (Err(error), _) | (_, Err(error)) => {
+            (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => {
                 tracing::warn!(error = %error, "housekeeping failed");
             }
         }
@@ -375,8 +393,20 @@ async fn housekeeping(db: sea_orm::DatabaseConnection) {
     }
 }
 
+/// Deletes ended rate-limit windows once per window length. Every server
+/// runs it, and a second delete of the same rows finds nothing.
+async fn rate_limit_purge(limits: Limits) {
+    let mut ticker = tokio::time::interval(crate::auth::rate_limit::WINDOW);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        limits.purge(chrono::Utc::now()).await;
+    }
+}
+
 /// Expires waitlist offers, runs fair-release draws, writes reminders,
-/// announces new courses and delivers notifications, every `interval`. Each step decides from rows
+/// announces new courses and delivers notifications, every `interval`.
+/// Each step decides from rows
 /// it changes conditionally, so every server process runs them safely.
 async fn booking_jobs(state: AppState, interval: Duration) {
     use app::domain::{booking, courses, inbox};

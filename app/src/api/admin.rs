@@ -62,21 +62,33 @@ pub struct PlaceForm {
     pub star_rating_date: String,
 }
 
-/// Creates a place (without `place_id`) or replaces one, then opens its page.
+/// Creates a place (without `place_id`) or replaces one, then opens its
+/// page. A rejected plain form post returns to the form with the error and
+/// the typed values kept as the form's draft.
 #[server(prefix = "/sfn", endpoint = "save_place")]
 pub async fn save_place(place_id: Option<i64>, form: PlaceForm) -> Result<(), AppError> {
+    use super::form_redirect;
     use super::support::{require_viewer, state, with_status};
 
     let viewer = with_status(require_viewer())?;
     let state = state()?;
-    let input = with_status(convert::place_input(&form))?;
     let now = chrono::Utc::now();
-    let saved = match place_id {
-        Some(id) => {
-            crate::domain::place_admin::update_place(&state.db, &viewer, id, &input, now).await
-        }
-        None => crate::domain::place_admin::create_place(&state.db, &viewer, &input, now).await,
+    let saved = match convert::place_input(&form) {
+        Ok(input) => match place_id {
+            Some(id) => {
+                crate::domain::place_admin::update_place(&state.db, &viewer, id, &input, now).await
+            }
+            None => crate::domain::place_admin::create_place(&state.db, &viewer, &input, now).await,
+        },
+        Err(error) => Err(error),
     };
+    if let Err(error) = &saved {
+        let page = match place_id {
+            Some(id) => format!("/admin/places/{id}/edit"),
+            None => "/admin/places/new".to_owned(),
+        };
+        form_redirect::reject(&page, &SavePlace { place_id, form }, error).await;
+    }
     let saved = with_status(saved)?;
     leptos_axum::redirect(&format!("/places/{}", saved.place.id));
     Ok(())
@@ -237,7 +249,12 @@ pub async fn priority_groups() -> Result<Vec<crate::model::PriorityGroupView>, A
     with_status(crate::domain::priority::list_groups(&state.db, &viewer).await)
 }
 
-/// Defines a priority group from the form on the priority groups page.
+/// The page the priority group forms return to after a plain form post.
+#[cfg(feature = "ssr")]
+const PRIORITY_PAGE: &str = "/admin/priority-groups";
+
+/// Defines a priority group from the form on the priority groups page. A
+/// rejected plain form post returns there with the typed values kept.
 #[server(prefix = "/sfn", endpoint = "create_priority_group")]
 pub async fn create_priority_group(
     code: String,
@@ -245,48 +262,74 @@ pub async fn create_priority_group(
     name_en: String,
     rank: String,
 ) -> Result<(), AppError> {
+    use super::form_redirect;
     use super::support::{require_viewer, state, with_status};
 
     let viewer = with_status(require_viewer())?;
     let state = state()?;
-    let rank = with_status(
-        rank.trim()
-            .parse::<u32>()
-            .map_err(|_| AppError::invalid("rank", "must be from 1 to 9")),
-    )?;
-    let input = crate::model::NewPriorityGroup {
-        code,
-        name_zh,
-        name_en,
-        rank,
+    let result = match rank.trim().parse::<u32>() {
+        Ok(rank) => {
+            let input = crate::model::NewPriorityGroup {
+                code: code.clone(),
+                name_zh: name_zh.clone(),
+                name_en: name_en.clone(),
+                rank,
+            };
+            crate::domain::priority::create_group(&state.db, &viewer, &input, chrono::Utc::now())
+                .await
+                .map(|_| ())
+        }
+        Err(_) => Err(AppError::invalid("rank", "must be from 1 to 9")),
     };
-    with_status(
-        crate::domain::priority::create_group(&state.db, &viewer, &input, chrono::Utc::now())
-            .await
-            .map(|_| ()),
-    )
+    match &result {
+        Ok(()) => form_redirect::back_to(PRIORITY_PAGE, &[], None),
+        Err(error) => {
+            let call = CreatePriorityGroup {
+                code,
+                name_zh,
+                name_en,
+                rank,
+            };
+            form_redirect::reject(PRIORITY_PAGE, &call, error).await;
+        }
+    }
+    with_status(result)
 }
 
-/// Puts a child in a priority group from the form on the priority groups page.
+/// Puts a child in a priority group from the form on the priority groups
+/// page. A rejected plain form post returns there with the typed mobile
+/// number and name kept as the form's draft, not in the address.
 #[server(prefix = "/sfn", endpoint = "grant_priority")]
 pub async fn grant_priority(
     group_id: i64,
     guardian_mobile: String,
     child_name: String,
 ) -> Result<(), AppError> {
+    use super::form_redirect;
     use super::support::{require_viewer, state, with_status};
 
     let viewer = with_status(require_viewer())?;
     let state = state()?;
     let input = crate::model::PriorityGrant {
-        guardian_mobile,
-        child_name,
+        guardian_mobile: guardian_mobile.clone(),
+        child_name: child_name.clone(),
     };
-    with_status(
+    let result =
         crate::domain::priority::grant(&state.db, &viewer, group_id, &input, chrono::Utc::now())
             .await
-            .map(|_| ()),
-    )
+            .map(|_| ());
+    match &result {
+        Ok(()) => form_redirect::back_to(PRIORITY_PAGE, &[], None),
+        Err(error) => {
+            let call = GrantPriority {
+                group_id,
+                guardian_mobile,
+                child_name,
+            };
+            form_redirect::reject(PRIORITY_PAGE, &call, error).await;
+        }
+    }
+    with_status(result)
 }
 
 /// The members page of a priority group: the group and the children in it.

@@ -84,6 +84,9 @@ pub async fn load_session_page(session_id: i64) -> Result<SessionPageData, AppEr
 
 /// Books the chosen children into the session, or puts them on its
 /// waitlist when `join_waitlist` is `on` and the session is full.
+///
+/// A plain form post returns to the session page; when rejected, with the
+/// error and the chosen children kept as the form's draft.
 #[server(prefix = "/sfn", endpoint = "book_session")]
 pub async fn book_session(
     session_id: i64,
@@ -91,26 +94,41 @@ pub async fn book_session(
     join_waitlist: Option<String>,
     idempotency_key: Option<String>,
 ) -> Result<BookOutcome, AppError> {
+    use super::form_redirect;
     use crate::domain::booking::{self, BookRequest};
 
     let viewer = with_status(require_viewer())?;
     let state = state()?;
     let request = BookRequest {
         session_id,
-        child_ids,
-        join_waitlist: join_waitlist.is_some_and(|value| value == "on" || value == "true"),
-        idempotency_key: idempotency_key.filter(|key| !key.is_empty()),
+        child_ids: child_ids.clone(),
+        join_waitlist: join_waitlist
+            .as_deref()
+            .is_some_and(|value| value == "on" || value == "true"),
+        idempotency_key: idempotency_key.clone().filter(|key| !key.is_empty()),
     };
-    with_status(
-        booking::book(
-            &state.db,
-            &state.booking,
-            viewer.account_id,
-            &request,
-            chrono::Utc::now(),
-        )
-        .await,
+    let result = booking::book(
+        &state.db,
+        &state.booking,
+        viewer.account_id,
+        &request,
+        chrono::Utc::now(),
     )
+    .await;
+    let page = format!("/sessions/{session_id}");
+    match &result {
+        Ok(_) => form_redirect::back_to(&page, &[], None),
+        Err(error) => {
+            let call = BookSession {
+                session_id,
+                child_ids,
+                join_waitlist,
+                idempotency_key,
+            };
+            form_redirect::reject(&page, &call, error).await;
+        }
+    }
+    with_status(result)
 }
 
 /// Loads the viewer's bookings and waitlist entries.

@@ -8,7 +8,13 @@ use crate::error::AppError;
 use crate::model::{FamilyOverview, NewInvitation};
 
 #[cfg(feature = "ssr")]
+use super::form_redirect;
+#[cfg(feature = "ssr")]
 use super::support::{require_viewer, state, with_status};
+
+/// The page the family's forms return to after a plain form post.
+#[cfg(feature = "ssr")]
+const FAMILY_PAGE: &str = "/family";
 
 /// Returns what the family page shows to the signed-in person.
 #[server(prefix = "/sfn", endpoint = "load_family")]
@@ -22,6 +28,9 @@ pub async fn load_family() -> Result<FamilyOverview, AppError> {
 
 /// Adds a child. `consent` is the checkbox for the separate consent to
 /// processing the child's information: `on` when ticked, absent otherwise.
+///
+/// A plain form post returns to the family page; when rejected, with the
+/// error and the typed values kept as the form's draft.
 #[server(prefix = "/sfn", endpoint = "add_child")]
 pub async fn add_child(
     display_name: String,
@@ -34,22 +43,35 @@ pub async fn add_child(
     let viewer = with_status(require_viewer())?;
     let state = state()?;
     let input = ChildInput {
-        display_name,
-        birth_date,
-        care_notes,
+        display_name: display_name.clone(),
+        birth_date: birth_date.clone(),
+        care_notes: care_notes.clone(),
     };
-    let consent = consent.is_some_and(|value| value == "on" || value == "true");
-    with_status(
-        family::add_child(
-            &state.db,
-            viewer.account_id,
-            &input,
-            consent,
-            chrono::Utc::now(),
-        )
-        .await
-        .map(|_| ()),
+    let consent_given = consent
+        .as_deref()
+        .is_some_and(|value| value == "on" || value == "true");
+    let result = family::add_child(
+        &state.db,
+        viewer.account_id,
+        &input,
+        consent_given,
+        chrono::Utc::now(),
     )
+    .await
+    .map(|_| ());
+    match &result {
+        Ok(()) => form_redirect::back_to(FAMILY_PAGE, &[], None),
+        Err(error) => {
+            let call = AddChild {
+                display_name,
+                birth_date,
+                care_notes,
+                consent,
+            };
+            form_redirect::reject(FAMILY_PAGE, &call, error).await;
+        }
+    }
+    with_status(result)
 }
 
 /// Withdraws the consent for a child, which deletes the child's record.
@@ -72,20 +94,25 @@ pub async fn withdraw_child_consent(child_id: i64) -> Result<(), AppError> {
 /// Creates an invitation for a carer to act for the chosen children.
 ///
 /// A plain form post (no JavaScript) goes on to the page that shows the
-/// code, because the code cannot be shown again later.
+/// code, because the code cannot be shown again later. A rejected one
+/// returns to the family page with the chosen children kept.
 #[server(prefix = "/sfn", endpoint = "create_invitation")]
-pub async fn create_invitation(child_ids: Vec<i64>) -> Result<NewInvitation, AppError> {
+pub async fn create_invitation(
+    #[server(default)] child_ids: Vec<i64>,
+) -> Result<NewInvitation, AppError> {
     let viewer = with_status(require_viewer())?;
     let state = state()?;
-    let invitation = with_status(
-        crate::domain::family::create_invitation(
-            &state.db,
-            viewer.account_id,
-            &child_ids,
-            chrono::Utc::now(),
-        )
-        .await,
-    )?;
+    let result = crate::domain::family::create_invitation(
+        &state.db,
+        viewer.account_id,
+        &child_ids,
+        chrono::Utc::now(),
+    )
+    .await;
+    if let Err(error) = &result {
+        form_redirect::reject(FAMILY_PAGE, &CreateInvitation { child_ids }, error).await;
+    }
+    let invitation = with_status(result)?;
     let query = serde_urlencoded::to_string([("code", invitation.code.as_str())])
         .map_err(|_| AppError::Internal)?;
     leptos_axum::redirect(&format!("/family/invitation?{query}"));
@@ -124,21 +151,25 @@ pub async fn revoke_carer(carer_id: i64) -> Result<(), AppError> {
     )
 }
 
-/// Accepts an invitation code and goes to the family page.
+/// Accepts an invitation code and goes to the family page. A rejected
+/// plain form post returns to `/invite` with the code kept as the form's
+/// draft, not in the address.
 #[server(prefix = "/sfn", endpoint = "accept_invitation")]
 pub async fn accept_invitation(code: String) -> Result<(), AppError> {
     let viewer = with_status(require_viewer())?;
     let state = state()?;
-    with_status(
-        crate::domain::family::accept_invitation(
-            &state.db,
-            viewer.account_id,
-            &code,
-            chrono::Utc::now(),
-        )
-        .await,
-    )?;
-    leptos_axum::redirect("/family");
+    let result = crate::domain::family::accept_invitation(
+        &state.db,
+        viewer.account_id,
+        &code,
+        chrono::Utc::now(),
+    )
+    .await;
+    if let Err(error) = &result {
+        form_redirect::reject("/invite", &AcceptInvitation { code }, error).await;
+    }
+    with_status(result)?;
+    leptos_axum::redirect(FAMILY_PAGE);
     Ok(())
 }
 

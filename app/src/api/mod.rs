@@ -118,6 +118,76 @@ pub(crate) mod form_redirect {
         };
         leptos_axum::redirect(&target);
     }
+
+    /// Sends a rejected plain form post back to `page` with the error, and
+    /// saves `call`, the rejected call's arguments, as the session's draft
+    /// of the form, which the page reads once through `use_form_draft`.
+    /// Does nothing for calls from scripts, which keep their own form.
+    ///
+    /// The values stay on the server, never in the redirect's address,
+    /// because many of them are personal data: a child's name, birth date
+    /// and care notes, or a mobile number. The pages that use this keep
+    /// every field this way, so no form has to sort its fields.
+    pub async fn reject<S>(page: &str, call: &S, error: &AppError)
+    where
+        S: leptos::server_fn::ServerFn + serde::Serialize,
+    {
+        if !super::support::is_plain_form_post() {
+            return;
+        }
+        keep_draft(S::PATH, call).await;
+        back_to(page, &[], Some((S::PATH, error)));
+    }
+
+    /// Saves the draft of form `path` for the request's web session. A
+    /// failure is logged and leaves the form empty, the state before drafts.
+    async fn keep_draft(path: &str, call: &impl serde::Serialize) {
+        use leptos::prelude::use_context;
+
+        let token = use_context::<http::request::Parts>().and_then(|parts| {
+            parts
+                .extensions
+                .get::<crate::domain::sessions::SessionToken>()
+                .cloned()
+        });
+        let Some(crate::domain::sessions::SessionToken(token)) = token else {
+            return;
+        };
+        let Ok(state) = super::support::state() else {
+            return;
+        };
+        let fields = match serde_json::to_value(call) {
+            Ok(fields) => fields,
+            Err(error) => {
+                tracing::error!(form = path, error = %error, "cannot serialise a form draft");
+                return;
+            }
+        };
+        let saved =
+            crate::domain::form_drafts::save(&state.db, &token, path, fields, chrono::Utc::now())
+                .await;
+        if let Err(error) = saved {
+            tracing::warn!(form = path, error = %error, "cannot keep a form draft");
+        }
+    }
+}
+
+/// Returns and deletes the values of the signed-in browser's last rejected
+/// post to the server function at `form`, such as `/sfn/add_child`, as
+/// JSON. Returns `None` when there is none or it has expired.
+#[server(prefix = "/sfn", endpoint = "take_form_draft")]
+pub async fn take_form_draft(form: String) -> Result<Option<serde_json::Value>, AppError> {
+    let token = use_context::<http::request::Parts>().and_then(|parts| {
+        parts
+            .extensions
+            .get::<crate::domain::sessions::SessionToken>()
+            .cloned()
+    });
+    let Some(crate::domain::sessions::SessionToken(token)) = token else {
+        return Ok(None);
+    };
+    let state = support::state()?;
+    crate::domain::form_drafts::take(&state.db, &token, &form, chrono::Utc::now()).await
 }
 
 /// Lists the first page of places, as the home page shows it.
@@ -205,12 +275,17 @@ pub async fn contact_mobile() -> Result<Option<String>, AppError> {
     support::with_status(crate::domain::accounts::mobile_of(&state.db, viewer.account_id).await)
 }
 
-/// Changes the signed-in person's contact mobile number.
+/// Changes the signed-in person's contact mobile number. A plain form post
+/// returns to the account page, and when rejected, with the error and the
+/// number as typed kept as the form's draft.
 #[server(prefix = "/sfn", endpoint = "update_mobile")]
 pub async fn update_mobile(mobile: String) -> Result<String, AppError> {
     let viewer = support::with_status(support::require_viewer())?;
     let state = support::state()?;
-    support::with_status(
-        crate::domain::accounts::set_mobile(&state.db, viewer.account_id, &mobile).await,
-    )
+    let result = crate::domain::accounts::set_mobile(&state.db, viewer.account_id, &mobile).await;
+    match &result {
+        Ok(_) => form_redirect::back_to("/account", &[], None),
+        Err(error) => form_redirect::reject("/account", &UpdateMobile { mobile }, error).await,
+    }
+    support::with_status(result)
 }

@@ -1,6 +1,7 @@
 //! Components shared by several pages.
 
 mod error_notice;
+mod form_draft;
 mod layout;
 mod lesson_player;
 mod live_places;
@@ -11,6 +12,7 @@ mod session_card;
 
 pub(crate) use error_notice::decode_url_error;
 pub use error_notice::{ActionError, ErrorNotice};
+pub use form_draft::use_form_draft;
 pub use layout::{Footer, Header};
 pub use lesson_player::LessonPlayer;
 pub use live_places::LivePlaces;

@@ -196,11 +196,19 @@ pub async fn grant_role(
     .insert(&txn)
     .await
     .map_err(AppError::from_db)?;
+    // A district administrator's grant belongs to that district, and room
+    // staff's to the district of their room.
+    let audit_district = match role {
+        Role::RoomStaff { place_id } => audit::place_district(&txn, *place_id).await?,
+        Role::DistrictAdmin { district_code } => Some(district_code.clone()),
+        Role::CityAdmin => None,
+    };
     audit::record(
         &txn,
         AuditEntry {
             actor,
             on_behalf_of: None,
+            district_code: audit_district,
             action: "role.grant",
             target_kind: "account",
             target_id: Some(account_id.to_string()),

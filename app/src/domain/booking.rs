@@ -712,6 +712,7 @@ async fn insert_booking(
         AuditEntry {
             actor: Some(actor),
             on_behalf_of: Some(guardian),
+            district_code: audit::place_district(txn, session.place_id).await?,
             action: "booking.create",
             target_kind: "booking",
             target_id: Some(row.id.to_string()),
@@ -805,6 +806,7 @@ async fn enqueue(
                     AuditEntry {
                         actor: Some(job.actor),
                         on_behalf_of: Some(guardian),
+                        district_code: audit::place_district(txn, session.place_id).await?,
                         action: if in_draw {
                             "draw.enter"
                         } else {
@@ -1114,6 +1116,7 @@ pub async fn leave_waitlist(
                 AuditEntry {
                     actor: Some(actor),
                     on_behalf_of: access.on_behalf_of(),
+                    district_code: audit::session_district(&txn, entry.session_id).await?,
                     action: "waitlist.leave",
                     target_kind: "waitlist_entry",
                     target_id: Some(entry.id.to_string()),
@@ -1178,6 +1181,7 @@ pub async fn cancel(
                 AuditEntry {
                     actor: Some(actor),
                     on_behalf_of: access.on_behalf_of(),
+                    district_code: audit::place_district(&txn, session.place_id).await?,
                     action: "booking.cancel",
                     target_kind: "booking",
                     target_id: Some(booking_id.to_string()),
@@ -1329,6 +1333,7 @@ pub async fn cancel_by_staff(
                 AuditEntry {
                     actor: Some(viewer.account_id),
                     on_behalf_of: None,
+                    district_code: audit::place_district(&txn, session.place_id).await?,
                     action: "booking.cancel_by_staff",
                     target_kind: "booking",
                     target_id: Some(booking_id.to_string()),
@@ -1614,6 +1619,7 @@ async fn run_draw(
         AuditEntry {
             actor: None,
             on_behalf_of: None,
+            district_code: audit::place_district(txn, session.place_id).await?,
             action: "session.draw",
             target_kind: "care_session",
             target_id: Some(session.id.to_string()),
@@ -2146,6 +2152,7 @@ pub async fn create_session(
         AuditEntry {
             actor: Some(viewer.account_id),
             on_behalf_of: None,
+            district_code: audit::place_district(db, place_id).await?,
             action: "session.create",
             target_kind: "care_session",
             target_id: Some(row.id.to_string()),
@@ -2218,6 +2225,7 @@ pub async fn roster(
         AuditEntry {
             actor: Some(viewer.account_id),
             on_behalf_of: None,
+            district_code: audit::place_district(db, session.place_id).await?,
             action: "session.roster_read",
             target_kind: "care_session",
             target_id: Some(session_id.to_string()),
@@ -2313,6 +2321,7 @@ pub async fn check_in(
             AuditEntry {
                 actor: Some(viewer.account_id),
                 on_behalf_of: None,
+                district_code: audit::place_district(db, session.place_id).await?,
                 action: "booking.check_in",
                 target_kind: "booking",
                 target_id: Some(row.id.to_string()),

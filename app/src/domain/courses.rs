@@ -217,7 +217,15 @@ pub async fn create_course(
     .insert(&txn)
     .await
     .map_err(AppError::from_db)?;
-    audit_change(&txn, viewer, "course.create", row.id, None, now).await?;
+    audit_change(
+        &txn,
+        viewer,
+        "course.create",
+        (row.id, row.district_code.as_deref()),
+        None,
+        now,
+    )
+    .await?;
     txn.commit().await.map_err(AppError::from_db)?;
     Ok(row.id)
 }
@@ -235,6 +243,8 @@ pub async fn update_course(
         .await
         .map_err(AppError::from_db)?;
     let existing = editable_course(&txn, viewer, id).await?;
+    let old_district = existing.district_code.clone();
+    let new_district = checked.district_code.clone();
     let mut row: course::ActiveModel = existing.into();
     row.title = Set(checked.title);
     row.title_en = Set(checked.title_en);
@@ -246,7 +256,27 @@ pub async fn update_course(
     row.district_code = Set(checked.district_code);
     row.updated_at = Set(now);
     row.update(&txn).await.map_err(AppError::from_db)?;
-    audit_change(&txn, viewer, "course.update", id, None, now).await?;
+    audit_change(
+        &txn,
+        viewer,
+        "course.update",
+        (id, new_district.as_deref()),
+        None,
+        now,
+    )
+    .await?;
+    if old_district != new_district {
+        // The district the course left sees that it went.
+        audit_change(
+            &txn,
+            viewer,
+            "course.move_out",
+            (id, old_district.as_deref()),
+            Some(json!({ "to": new_district })),
+            now,
+        )
+        .await?;
+    }
     txn.commit().await.map_err(AppError::from_db)
 }
 
@@ -281,6 +311,7 @@ pub async fn set_status(
         (CourseStatus::Published, None) => Some(now),
         (_, earlier) => earlier,
     };
+    let district = existing.district_code.clone();
     let mut row: course::ActiveModel = existing.into();
     row.status = Set(status.as_str().to_owned());
     row.published_at = Set(published_at);
@@ -291,7 +322,7 @@ pub async fn set_status(
         CourseStatus::Published => "course.publish",
         CourseStatus::Withdrawn => "course.withdraw",
     };
-    audit_change(&txn, viewer, action, id, None, now).await?;
+    audit_change(&txn, viewer, action, (id, district.as_deref()), None, now).await?;
     txn.commit().await.map_err(AppError::from_db)
 }
 
@@ -343,7 +374,7 @@ pub async fn add_lesson(
     let (txn, _turn) = crate::db::begin_write(db)
         .await
         .map_err(AppError::from_db)?;
-    editable_course(&txn, viewer, course_id).await?;
+    let course = editable_course(&txn, viewer, course_id).await?;
     let lessons = course_lesson::Entity::find()
         .filter(course_lesson::Column::CourseId.eq(course_id))
         .order_by_desc(course_lesson::Column::Position)
@@ -375,7 +406,7 @@ pub async fn add_lesson(
         &txn,
         viewer,
         "course.lesson_add",
-        course_id,
+        (course_id, course.district_code.as_deref()),
         Some(json!({ "lesson_id": row.id, "blob_id": blob_id })),
         now,
     )
@@ -420,7 +451,7 @@ pub async fn remove_lesson(
         &txn,
         viewer,
         "course.lesson_remove",
-        lesson.course_id,
+        (lesson.course_id, existing.district_code.as_deref()),
         Some(json!({ "lesson_id": lesson_id })),
         now,
     )
@@ -467,11 +498,13 @@ async fn editable_course(
         .ok_or(AppError::NotFound)
 }
 
+/// Records a change to the course `course_id` of `district_code` (`None`:
+/// the city's), so that the district's administrators see it.
 async fn audit_change(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
     action: &'static str,
-    course_id: i64,
+    (course_id, district_code): (i64, Option<&str>),
     detail: Option<serde_json::Value>,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
@@ -480,6 +513,7 @@ async fn audit_change(
         AuditEntry {
             actor: Some(viewer.account_id),
             on_behalf_of: None,
+            district_code: district_code.map(str::to_owned),
             action,
             target_kind: "course",
             target_id: Some(course_id.to_string()),

@@ -194,6 +194,7 @@ pub async fn add_child(
         AuditEntry {
             actor: Some(guardian),
             on_behalf_of: None,
+            district_code: None,
             action: "child.create",
             target_kind: "child",
             target_id: Some(row.id.to_string()),
@@ -255,6 +256,7 @@ pub async fn withdraw_consent(
         AuditEntry {
             actor: Some(guardian),
             on_behalf_of: None,
+            district_code: None,
             action: "child.consent_withdrawn",
             target_kind: "child",
             target_id: Some(row.id.to_string()),
@@ -578,6 +580,7 @@ pub async fn create_invitation(
         AuditEntry {
             actor: Some(guardian),
             on_behalf_of: None,
+            district_code: None,
             action: "invitation.create",
             target_kind: "invitation",
             target_id: Some(row.id.to_string()),
@@ -634,6 +637,7 @@ pub async fn revoke_invitation(
         AuditEntry {
             actor: Some(guardian),
             on_behalf_of: None,
+            district_code: None,
             action: "invitation.revoke",
             target_kind: "invitation",
             target_id: Some(invitation_id.to_string()),
@@ -728,6 +732,7 @@ pub async fn accept_invitation(
         AuditEntry {
             actor: Some(carer),
             on_behalf_of: Some(owner.guardian_account_id),
+            district_code: None,
             action: "invitation.accept",
             target_kind: "invitation",
             target_id: Some(row.id.to_string()),
@@ -765,6 +770,7 @@ pub async fn revoke_carer(
         AuditEntry {
             actor: Some(guardian),
             on_behalf_of: None,
+            district_code: None,
             action: "delegation.revoke",
             target_kind: "account",
             target_id: Some(carer.to_string()),
@@ -989,6 +995,7 @@ pub async fn delete_account(
         AuditEntry {
             actor: Some(account_id),
             on_behalf_of: None,
+            district_code: None,
             action: "account.delete",
             target_kind: "account",
             target_id: Some(account_id.to_string()),

@@ -874,6 +874,7 @@ pub async fn upload_places(
         crate::domain::audit::AuditEntry {
             actor: Some(viewer.account_id),
             on_behalf_of: None,
+            district_code: None,
             action: "places.import",
             target_kind: "import_run",
             target_id: Some(row.id.to_string()),

@@ -255,6 +255,7 @@ pub async fn create_place(
         AuditEntry {
             actor: Some(viewer.account_id),
             on_behalf_of: None,
+            district_code: audit::place_district(db, row.id).await?,
             action: "place.create",
             target_kind: "place",
             target_id: Some(row.id.to_string()),
@@ -289,14 +290,17 @@ pub async fn update_place(
     {
         return Err(AppError::NotFound);
     }
+    let district_before = audit::place_district(db, place_id).await?;
     let mut model: place::ActiveModel = row.into();
     apply(db, scope.as_deref(), &mut model, input, now).await?;
     model.update(db).await.map_err(AppError::from_db)?;
+    let district_after = audit::place_district(db, place_id).await?;
     audit::record(
         db,
         AuditEntry {
             actor: Some(viewer.account_id),
             on_behalf_of: None,
+            district_code: district_after.clone(),
             action: "place.update",
             target_kind: "place",
             target_id: Some(place_id.to_string()),
@@ -305,6 +309,24 @@ pub async fn update_place(
         now,
     )
     .await?;
+    // A place moved to another district leaves an entry in the district
+    // it left too, whose administrators would otherwise lose sight of it.
+    if district_before.is_some() && district_before != district_after {
+        audit::record(
+            db,
+            AuditEntry {
+                actor: Some(viewer.account_id),
+                on_behalf_of: None,
+                district_code: district_before,
+                action: "place.move_out",
+                target_kind: "place",
+                target_id: Some(place_id.to_string()),
+                detail: Some(json!({ "to_district": district_after })),
+            },
+            now,
+        )
+        .await?;
+    }
     places::get_place(db, place_id, now).await
 }
 

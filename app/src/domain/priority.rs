@@ -130,6 +130,7 @@ pub async fn create_group(
         AuditEntry {
             actor: Some(viewer.account_id),
             on_behalf_of: None,
+            district_code: None,
             action: "priority_group.create",
             target_kind: "priority_group",
             target_id: Some(row.id.to_string()),
@@ -182,6 +183,7 @@ pub async fn members(
         AuditEntry {
             actor: Some(viewer.account_id),
             on_behalf_of: None,
+            district_code: None,
             action: "priority_group.members_read",
             target_kind: "priority_group",
             target_id: Some(group.id.to_string()),
@@ -279,6 +281,7 @@ pub async fn grant(
         AuditEntry {
             actor: Some(viewer.account_id),
             on_behalf_of: None,
+            district_code: None,
             action: "priority_group.grant",
             target_kind: "child",
             target_id: Some(child.id.to_string()),
@@ -323,6 +326,7 @@ pub async fn revoke(
         AuditEntry {
             actor: Some(viewer.account_id),
             on_behalf_of: None,
+            district_code: None,
             action: "priority_group.revoke",
             target_kind: "child",
             target_id: Some(child_id.to_string()),

@@ -151,6 +151,11 @@ pub async fn create_session(
     Ok(token)
 }
 
+/// The web session cookie's value, which the server's session middleware
+/// puts into a signed-in request's extensions beside the `Viewer`.
+#[derive(Debug, Clone)]
+pub struct SessionToken(pub String);
+
 /// Returns the signed-in viewer of a live session, with its roles, in one
 /// query; `None` for an unknown, revoked or expired session.
 pub async fn session_viewer(

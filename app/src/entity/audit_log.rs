@@ -10,6 +10,9 @@ pub struct Model {
     pub actor_account_id: Option<i64>,
     /// The account the actor acted for, when acting as a delegate.
     pub on_behalf_of_account_id: Option<i64>,
+    /// Code of the district the entry concerns; `None` for entries that
+    /// only city administrators read.
+    pub district_code: Option<String>,
     pub action: String,
     pub target_kind: String,
     pub target_id: Option<String>,

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::{UpdateMobile, contact_mobile, current_viewer};
-use crate::components::{ActionError, ErrorNotice};
+use crate::components::{ActionError, ErrorNotice, use_form_draft};
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::{Role, Viewer};
 
@@ -11,14 +11,18 @@ use crate::model::{Role, Viewer};
 pub fn AccountPage() -> impl IntoView {
     let i18n = use_i18n();
     let viewer = Resource::new(|| (), |()| current_viewer());
+    // After a rejected plain post, the number as typed. The draft is read
+    // once, so it is read here, not in a component that may render again.
+    let mobile_draft = use_form_draft::<UpdateMobile>();
 
     view! {
         <Title text=t_string!(i18n, account_title).to_string() />
         <h1>{t!(i18n, account_title)}</h1>
         <Suspense>
             {move || Suspend::new(async move {
+                let mobile_draft = mobile_draft.await;
                 match viewer.await {
-                    Ok(Some(viewer)) => view! { <AccountDetails viewer /> }.into_any(),
+                    Ok(Some(viewer)) => view! { <AccountDetails viewer mobile_draft /> }.into_any(),
                     Ok(None) => view! {
                         <p>{t!(i18n, account_signed_out)}</p>
                         <p>
@@ -36,7 +40,7 @@ pub fn AccountPage() -> impl IntoView {
 }
 
 #[component]
-fn AccountDetails(viewer: Viewer) -> impl IntoView {
+fn AccountDetails(viewer: Viewer, mobile_draft: Option<UpdateMobile>) -> impl IntoView {
     let i18n = use_i18n();
     let roles = viewer
         .roles
@@ -78,7 +82,7 @@ fn AccountDetails(viewer: Viewer) -> impl IntoView {
             <p><a href="/admin/priority-groups">{t!(i18n, priority_title)}</a></p>
             <p><a href="/admin/courses">{t!(i18n, course_admin_title)}</a></p>
         </Show>
-        <MobileForm />
+        <MobileForm draft=mobile_draft />
         <p><a href="/family">{t!(i18n, family_title)}</a></p>
         <form method="post" action="/auth/logout">
             <button type="submit">{t!(i18n, sign_out)}</button>
@@ -87,9 +91,9 @@ fn AccountDetails(viewer: Viewer) -> impl IntoView {
 }
 
 /// Renders the form for the contact mobile number, which rooms use to
-/// reach the family.
+/// reach the family, with the number from `draft` after a rejected post.
 #[component]
-fn MobileForm() -> impl IntoView {
+fn MobileForm(draft: Option<UpdateMobile>) -> impl IntoView {
     let i18n = use_i18n();
     let update = ServerAction::<UpdateMobile>::new();
     let mobile = Resource::new(move || update.version().get(), |_| contact_mobile());
@@ -97,8 +101,13 @@ fn MobileForm() -> impl IntoView {
         <h2>{t!(i18n, field_mobile)}</h2>
         <ActionError action=update />
         <Suspense>
-            {move || Suspend::new(async move {
-                let current = mobile.await.ok().flatten().unwrap_or_default();
+            {move || {
+                let draft = draft.clone();
+                Suspend::new(async move {
+                let current = match draft {
+                    Some(draft) => draft.mobile,
+                    None => mobile.await.ok().flatten().unwrap_or_default(),
+                };
                 view! {
                     <ActionForm action=update attr:class="stacked-form">
                         <label for="mobile">{t!(i18n, field_mobile)}</label>
@@ -107,7 +116,8 @@ fn MobileForm() -> impl IntoView {
                         <button type="submit">{t!(i18n, family_save)}</button>
                     </ActionForm>
                 }
-            })}
+            })
+            }}
         </Suspense>
     }
 }

@@ -5,16 +5,28 @@ use crate::api::audit_log;
 use crate::components::ErrorNotice;
 use crate::i18n::{t, t_string, use_i18n};
 
-/// Renders the audit log for administrators: each action, its actor and
-/// the account acted for.
+/// Renders the audit log for administrators: each action, its actor, the
+/// account acted for and the district it concerns. District
+/// administrators get their districts' entries only.
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let i18n = use_i18n();
     let entries = Resource::new(|| (), |()| audit_log());
+    let viewer = Resource::new(|| (), |()| crate::api::current_viewer());
     view! {
         <Title text=t_string!(i18n, audit_title).to_string() />
         <h1>{t!(i18n, audit_title)}</h1>
         <p>{t!(i18n, audit_intro)}</p>
+        <Suspense>
+            {move || Suspend::new(async move {
+                let district_only = viewer
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_some_and(|viewer| !viewer.is_city_admin());
+                district_only.then(|| view! { <p class="muted">{t!(i18n, audit_district_scope)}</p> })
+            })}
+        </Suspense>
         <Suspense>
             {move || Suspend::new(async move {
                 match entries.await {
@@ -28,6 +40,7 @@ pub fn AuditPage() -> impl IntoView {
                                         <th scope="col">{t!(i18n, audit_on_behalf_of)}</th>
                                         <th scope="col">{t!(i18n, audit_action)}</th>
                                         <th scope="col">{t!(i18n, audit_target)}</th>
+                                        <th scope="col">{t!(i18n, audit_district)}</th>
                                     </tr>
                                 </thead>
                                 <tbody>
@@ -45,6 +58,7 @@ pub fn AuditPage() -> impl IntoView {
                                                     <td>{id(entry.on_behalf_of_account_id)}</td>
                                                     <td><code>{entry.action}</code></td>
                                                     <td>{entry.target}</td>
+                                                    <td>{entry.district_code.unwrap_or_else(|| "—".to_owned())}</td>
                                                 </tr>
                                             }
                                         })

@@ -6,7 +6,7 @@ use crate::api::family::{
     AcceptInvitation, AddChild, CreateInvitation, DeleteAccount, RevokeCarer, RevokeInvitation,
     WithdrawChildConsent, load_family,
 };
-use crate::components::{ActionError, ErrorNotice};
+use crate::components::{ActionError, ErrorNotice, use_form_draft};
 use crate::error::AppError;
 use crate::i18n::{Locale, t, t_string, use_i18n};
 use crate::model::{CHILD_NOTICE_VERSION, CarerView, ChildRelation, ChildView, FamilyOverview};
@@ -34,16 +34,23 @@ pub fn FamilyPage() -> impl IntoView {
         },
         |_| load_family(),
     );
+    // What a plain form post typed before the server rejected it.
+    let child_draft = use_form_draft::<AddChild>();
+    let invite_draft = use_form_draft::<CreateInvitation>();
 
     view! {
         <Title text=t_string!(i18n, family_title).to_string() />
         <h1>{t!(i18n, family_title)}</h1>
         <Suspense>
             {move || Suspend::new(async move {
+                let child_draft = child_draft.await;
+                let invite_draft = invite_draft.await;
                 match overview.await {
                     Ok(overview) => view! {
                         <FamilyContent
                             overview
+                            child_draft
+                            invite_draft
                             add_child
                             withdraw
                             invite
@@ -77,6 +84,8 @@ fn SignInFirst() -> impl IntoView {
 #[component]
 fn FamilyContent(
     overview: FamilyOverview,
+    child_draft: Option<AddChild>,
+    invite_draft: Option<CreateInvitation>,
     add_child: ServerAction<AddChild>,
     withdraw: ServerAction<WithdrawChildConsent>,
     invite: ServerAction<CreateInvitation>,
@@ -104,7 +113,7 @@ fn FamilyContent(
                 }
                 .into_any()
             }}
-            <AddChildForm action=add_child />
+            <AddChildForm action=add_child draft=child_draft />
         </section>
 
         <Show when={
@@ -144,7 +153,7 @@ fn FamilyContent(
                 .into_any()
             }}
             <Show when=move || has_children>
-                <InviteForm action=invite children=overview.children.clone() />
+                <InviteForm action=invite children=overview.children.clone() draft=invite_draft.clone() />
             </Show>
             <ActionError action=revoke_invitation />
             <Show when={
@@ -267,29 +276,39 @@ fn CarerItem(carer: CarerView, revoke_carer: ServerAction<RevokeCarer>) -> impl 
     }
 }
 
+/// Renders the form that adds a child, filled from `draft` after a
+/// rejected plain post.
 #[component]
-fn AddChildForm(action: ServerAction<AddChild>) -> impl IntoView {
+fn AddChildForm(action: ServerAction<AddChild>, draft: Option<AddChild>) -> impl IntoView {
     let i18n = use_i18n();
+    let draft = draft.unwrap_or_else(|| AddChild {
+        display_name: String::new(),
+        birth_date: String::new(),
+        care_notes: None,
+        consent: None,
+    });
+    let consented = draft.consent.is_some();
     view! {
         <h3>{t!(i18n, family_add_child)}</h3>
         <ActionError action />
         <ActionForm action attr:class="stacked-form">
             <label for="child-name">{t!(i18n, field_display_name)}</label>
-            <input id="child-name" name="display_name" required maxlength="40" autocomplete="off" />
+            <input id="child-name" name="display_name" required maxlength="40" autocomplete="off"
+                value=draft.display_name />
             <p class="hint">{t!(i18n, family_child_name_hint)}</p>
 
             <label for="child-birth">{t!(i18n, field_birth_date)}</label>
-            <input id="child-birth" name="birth_date" type="date" required />
+            <input id="child-birth" name="birth_date" type="date" required value=draft.birth_date />
 
             <label for="child-notes">{t!(i18n, field_care_notes)}</label>
-            <textarea id="child-notes" name="care_notes" maxlength="500" rows="3"></textarea>
+            <textarea id="child-notes" name="care_notes" maxlength="500" rows="3">{draft.care_notes.unwrap_or_default()}</textarea>
             <p class="hint">{t!(i18n, family_care_notes_hint)}</p>
 
             <fieldset class="consent">
                 <legend>{t!(i18n, family_consent_heading)}</legend>
                 <p>{t_string!(i18n, family_consent_text, version = CHILD_NOTICE_VERSION).to_string()}</p>
                 <label class="check">
-                    <input type="checkbox" name="consent" value="on" />
+                    <input type="checkbox" name="consent" value="on" checked=consented />
                     <span>{t!(i18n, family_consent_label)}</span>
                 </label>
             </fieldset>
@@ -298,9 +317,16 @@ fn AddChildForm(action: ServerAction<AddChild>) -> impl IntoView {
     }
 }
 
+/// Renders the form that invites a carer, with the children chosen in
+/// `draft` ticked again after a rejected plain post.
 #[component]
-fn InviteForm(action: ServerAction<CreateInvitation>, children: Vec<ChildView>) -> impl IntoView {
+fn InviteForm(
+    action: ServerAction<CreateInvitation>,
+    children: Vec<ChildView>,
+    draft: Option<CreateInvitation>,
+) -> impl IntoView {
     let i18n = use_i18n();
+    let chosen = draft.map(|draft| draft.child_ids).unwrap_or_default();
     view! {
         <h3>{t!(i18n, family_invite)}</h3>
         <ActionError action />
@@ -312,9 +338,10 @@ fn InviteForm(action: ServerAction<CreateInvitation>, children: Vec<ChildView>) 
                     .enumerate()
                     .map(|(index, child)| {
                         let name = format!("child_ids[{index}]");
+                        let checked = chosen.contains(&child.id);
                         view! {
                             <label class="check">
-                                <input type="checkbox" name=name value=child.id />
+                                <input type="checkbox" name=name value=child.id checked=checked />
                                 <span>{child.display_name}</span>
                             </label>
                         }
@@ -354,12 +381,15 @@ pub fn AcceptInvitationPage() -> impl IntoView {
     let code = move || params.with(|params| params.get("code")).unwrap_or_default();
     let accept = ServerAction::<AcceptInvitation>::new();
     let viewer = Resource::new(|| (), |()| crate::api::current_viewer());
+    // A rejected code comes back as the form's draft, not in the address.
+    let draft = use_form_draft::<AcceptInvitation>();
     view! {
         <Title text=t_string!(i18n, invite_title).to_string() />
         <h1>{t!(i18n, invite_title)}</h1>
         <Suspense>
             {move || Suspend::new(async move {
                 let signed_in = matches!(viewer.await, Ok(Some(_)));
+                let code = draft.await.map_or_else(code, |draft| draft.code);
                 if signed_in {
                     view! {
                         <p>{t!(i18n, invite_intro)}</p>
@@ -372,7 +402,7 @@ pub fn AcceptInvitationPage() -> impl IntoView {
                     }
                     .into_any()
                 } else {
-                    let return_to = serde_urlencoded::to_string([("return_to", format!("/invite/{}", code()))])
+                    let return_to = serde_urlencoded::to_string([("return_to", format!("/invite/{code}"))])
                         .unwrap_or_default();
                     view! {
                         <p>{t!(i18n, invite_sign_in_first)}</p>

@@ -5,9 +5,9 @@ use leptos_router::hooks::use_params_map;
 
 use super::home::place_kind_label;
 use super::place::service_label;
-use crate::api::admin::SavePlace;
+use crate::api::admin::{PlaceForm, SavePlace};
 use crate::api::get_place;
-use crate::components::{ActionError, ErrorNotice};
+use crate::components::{ActionError, ErrorNotice, use_form_draft};
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::{Disclosure, Fee, PlaceDetail, PlaceKind, Service};
 
@@ -30,13 +30,23 @@ pub fn PlaceEditPage() -> impl IntoView {
             None => Ok(None),
         }
     });
+    // After a rejected plain post, the form as typed.
+    let draft = use_form_draft::<SavePlace>();
     view! {
         <Title text=t_string!(i18n, place_edit_title).to_string() />
         <h1>{t!(i18n, place_edit_title)}</h1>
         <Suspense>
             {move || Suspend::new(async move {
+                let draft = draft.await;
                 match place.await {
-                    Ok(detail) => view! { <PlaceFormView detail /> }.into_any(),
+                    Ok(detail) => {
+                        let place_id = detail.as_ref().map(|detail| detail.place.id);
+                        let form = match draft {
+                            Some(draft) if draft.place_id == place_id => draft.form,
+                            _ => detail.as_ref().map(form_from_detail).unwrap_or_default(),
+                        };
+                        view! { <PlaceFormView place_id form /> }.into_any()
+                    }
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
@@ -44,27 +54,79 @@ pub fn PlaceEditPage() -> impl IntoView {
     }
 }
 
+/// Returns the form's fields for a stored place, as the form shows them.
+fn form_from_detail(detail: &PlaceDetail) -> PlaceForm {
+    let place = &detail.place;
+    let details = &detail.details;
+    let number = |value: Option<u32>| value.map(|value| value.to_string()).unwrap_or_default();
+    let yuan = |fen: u32| format!("{:.2}", f64::from(fen) / 100.0);
+    let (fee_kind, fee_yuan) = match details.fee {
+        None => (String::new(), String::new()),
+        Some(Fee::Free) => ("free".to_owned(), String::new()),
+        Some(Fee::PerHour { fen }) => ("per_hour".to_owned(), yuan(fen)),
+        Some(Fee::PerMonth { fen }) => ("per_month".to_owned(), yuan(fen)),
+    };
+    let yes_no = |disclosure: &Option<Disclosure<bool>>| {
+        disclosure
+            .as_ref()
+            .map(|d| if d.value { "yes" } else { "no" }.to_owned())
+            .unwrap_or_default()
+    };
+    let source =
+        |disclosure: Option<SourceAndDate>| disclosure.map(|d| d.source).unwrap_or_default();
+    let date = |disclosure: Option<SourceAndDate>| disclosure.map(|d| d.date).unwrap_or_default();
+    PlaceForm {
+        kind: place.kind.as_str().to_owned(),
+        name: place.name.clone(),
+        address: place.address.clone(),
+        district: place.district.clone().unwrap_or_default(),
+        street: details.street.clone().unwrap_or_default(),
+        latitude: format!("{:.6}", place.latitude),
+        longitude: format!("{:.6}", place.longitude),
+        // Stored points are WGS-84.
+        crs: "wgs84".to_owned(),
+        phone: detail.phone.clone().unwrap_or_default(),
+        contact: details.contact.clone().unwrap_or_default(),
+        opening_hours: details.opening_hours.clone().unwrap_or_default(),
+        min_age_months: number(details.min_age_months),
+        max_age_months: number(details.max_age_months),
+        services: details
+            .services
+            .iter()
+            .map(|service| service.as_str().to_owned())
+            .collect(),
+        fee_kind,
+        fee_yuan,
+        childcare_places: number(details.childcare_places),
+        public_benefit: yes_no(&details.public_benefit),
+        public_benefit_source: source(details.public_benefit.as_ref().map(plain)),
+        public_benefit_date: date(details.public_benefit.as_ref().map(plain)),
+        registration: yes_no(&details.registration),
+        registration_source: source(details.registration.as_ref().map(plain)),
+        registration_date: date(details.registration.as_ref().map(plain)),
+        star_rating: details
+            .star_rating
+            .as_ref()
+            .map(|d| d.value.to_string())
+            .unwrap_or_default(),
+        star_rating_source: source(details.star_rating.as_ref().map(plain)),
+        star_rating_date: date(details.star_rating.as_ref().map(plain)),
+    }
+}
+
 #[component]
-fn PlaceFormView(detail: Option<PlaceDetail>) -> impl IntoView {
+fn PlaceFormView(place_id: Option<i64>, form: PlaceForm) -> impl IntoView {
     let i18n = use_i18n();
     let save = ServerAction::<SavePlace>::new();
-    let place_id = detail.as_ref().map(|detail| detail.place.id);
-    let summary = detail.as_ref().map(|detail| detail.place.clone());
-    let details = detail
-        .as_ref()
-        .map(|detail| detail.details.clone())
-        .unwrap_or_default();
-    let kind = summary
-        .as_ref()
-        .map_or(PlaceKind::CommunityRoom, |place| place.kind);
-    let text = |value: Option<String>| value.unwrap_or_default();
-    let number = |value: Option<u32>| value.map(|value| value.to_string()).unwrap_or_default();
-    let (fee_kind, fee_yuan) = match details.fee {
-        None => ("", String::new()),
-        Some(Fee::Free) => ("free", String::new()),
-        Some(Fee::PerHour { fen }) => ("per_hour", format!("{:.2}", f64::from(fen) / 100.0)),
-        Some(Fee::PerMonth { fen }) => ("per_month", format!("{:.2}", f64::from(fen) / 100.0)),
+    // A new place starts as a community room, the most common kind.
+    let kind = if form.kind.is_empty() {
+        PlaceKind::CommunityRoom.as_str().to_owned()
+    } else {
+        form.kind.clone()
     };
+    let crs = form.crs.clone();
+    let fee_kind = form.fee_kind.clone();
+    let services = form.services.clone();
     view! {
         <ActionError action=save />
         <ActionForm action=save attr:class="stacked-form place-form">
@@ -74,51 +136,45 @@ fn PlaceFormView(detail: Option<PlaceDetail>) -> impl IntoView {
                 {PlaceKind::ALL
                     .into_iter()
                     .map(|option| view! {
-                        <option value=option.as_str() selected=option == kind>
+                        <option value=option.as_str() selected=option.as_str() == kind>
                             {place_kind_label(i18n, option)}
                         </option>
                     })
                     .collect_view()}
             </select>
             <label for="place-name">{t!(i18n, place_edit_name)}</label>
-            <input id="place-name" name="form[name]" required maxlength="200"
-                value=summary.as_ref().map(|place| place.name.clone()) />
+            <input id="place-name" name="form[name]" required maxlength="200" value=form.name />
             <label for="place-address">{t!(i18n, place_edit_address)}</label>
-            <input id="place-address" name="form[address]" required maxlength="500"
-                value=summary.as_ref().map(|place| place.address.clone()) />
+            <input id="place-address" name="form[address]" required maxlength="500" value=form.address />
             <label for="place-district">{t!(i18n, place_edit_district)}</label>
-            <input id="place-district" name="form[district]" required maxlength="20"
-                value=summary.as_ref().and_then(|place| place.district.clone()) />
+            <input id="place-district" name="form[district]" required maxlength="20" value=form.district />
             <label for="place-street">{t!(i18n, place_edit_street)}</label>
-            <input id="place-street" name="form[street]" maxlength="50" value=text(details.street.clone()) />
+            <input id="place-street" name="form[street]" maxlength="50" value=form.street />
             <fieldset>
                 <legend>{t!(i18n, place_edit_point)}</legend>
                 <label for="place-lat">{t!(i18n, place_edit_latitude)}</label>
-                <input id="place-lat" name="form[latitude]" required inputmode="decimal"
-                    value=summary.as_ref().map(|place| format!("{:.6}", place.latitude)) />
+                <input id="place-lat" name="form[latitude]" required inputmode="decimal" value=form.latitude />
                 <label for="place-lon">{t!(i18n, place_edit_longitude)}</label>
-                <input id="place-lon" name="form[longitude]" required inputmode="decimal"
-                    value=summary.as_ref().map(|place| format!("{:.6}", place.longitude)) />
+                <input id="place-lon" name="form[longitude]" required inputmode="decimal" value=form.longitude />
                 <label for="place-crs">{t!(i18n, place_edit_crs)}</label>
                 <select id="place-crs" name="form[crs]">
-                    <option value="wgs84" selected>{t!(i18n, place_edit_crs_wgs84)}</option>
-                    <option value="gcj02">{t!(i18n, place_edit_crs_gcj02)}</option>
-                    <option value="bd09">{t!(i18n, place_edit_crs_bd09)}</option>
+                    <option value="wgs84" selected=crs != "gcj02" && crs != "bd09">{t!(i18n, place_edit_crs_wgs84)}</option>
+                    <option value="gcj02" selected=crs == "gcj02">{t!(i18n, place_edit_crs_gcj02)}</option>
+                    <option value="bd09" selected=crs == "bd09">{t!(i18n, place_edit_crs_bd09)}</option>
                 </select>
             </fieldset>
             <label for="place-phone">{t!(i18n, place_edit_phone)}</label>
-            <input id="place-phone" name="form[phone]" type="tel" maxlength="40"
-                value=detail.as_ref().and_then(|detail| detail.phone.clone()) />
+            <input id="place-phone" name="form[phone]" type="tel" maxlength="40" value=form.phone />
             <label for="place-contact">{t!(i18n, place_edit_contact)}</label>
-            <input id="place-contact" name="form[contact]" maxlength="200" value=text(details.contact.clone()) />
+            <input id="place-contact" name="form[contact]" maxlength="200" value=form.contact />
             <label for="place-hours">{t!(i18n, place_edit_hours)}</label>
-            <input id="place-hours" name="form[opening_hours]" maxlength="200" value=text(details.opening_hours.clone()) />
+            <input id="place-hours" name="form[opening_hours]" maxlength="200" value=form.opening_hours />
             <fieldset>
                 <legend>{t!(i18n, place_edit_ages)}</legend>
                 <label for="place-min-age">{t!(i18n, place_edit_min_age)}</label>
-                <input id="place-min-age" name="form[min_age_months]" inputmode="numeric" value=number(details.min_age_months) />
+                <input id="place-min-age" name="form[min_age_months]" inputmode="numeric" value=form.min_age_months />
                 <label for="place-max-age">{t!(i18n, place_edit_max_age)}</label>
-                <input id="place-max-age" name="form[max_age_months]" inputmode="numeric" value=number(details.max_age_months) />
+                <input id="place-max-age" name="form[max_age_months]" inputmode="numeric" value=form.max_age_months />
             </fieldset>
             <fieldset>
                 <legend>{t!(i18n, place_edit_services)}</legend>
@@ -129,10 +185,10 @@ fn PlaceFormView(detail: Option<PlaceDetail>) -> impl IntoView {
                         let name = format!("form[services][{index}]");
                         let id = format!("place-service-{}", service.as_str());
                         let label_for = id.clone();
+                        let checked = services.iter().any(|chosen| chosen == service.as_str());
                         view! {
                             <label class="check" for=label_for>
-                                <input type="checkbox" id=id name=name value=service.as_str()
-                                    checked=details.services.contains(&service) />
+                                <input type="checkbox" id=id name=name value=service.as_str() checked=checked />
                                 {service_label(i18n, service)}
                             </label>
                         }
@@ -148,28 +204,30 @@ fn PlaceFormView(detail: Option<PlaceDetail>) -> impl IntoView {
                     <option value="per_month" selected=fee_kind == "per_month">{t!(i18n, place_edit_fee_per_month)}</option>
                 </select>
                 <label for="place-fee">{t!(i18n, place_edit_fee_yuan)}</label>
-                <input id="place-fee" name="form[fee_yuan]" inputmode="decimal" value=fee_yuan />
+                <input id="place-fee" name="form[fee_yuan]" inputmode="decimal" value=form.fee_yuan />
             </fieldset>
             <label for="place-seats">{t!(i18n, place_edit_childcare_places)}</label>
-            <input id="place-seats" name="form[childcare_places]" inputmode="numeric" value=number(details.childcare_places) />
+            <input id="place-seats" name="form[childcare_places]" inputmode="numeric" value=form.childcare_places />
             <DisclosureFields
                 field="public_benefit"
                 legend=t_string!(i18n, place_public_benefit).to_string()
-                value=details.public_benefit.as_ref().map(|d| if d.value { "yes" } else { "no" }.to_owned())
-                disclosure=details.public_benefit.as_ref().map(plain)
+                value=form.public_benefit
+                disclosure=SourceAndDate { source: form.public_benefit_source, date: form.public_benefit_date }
             />
             <DisclosureFields
                 field="registration"
                 legend=t_string!(i18n, place_registration).to_string()
-                value=details.registration.as_ref().map(|d| if d.value { "yes" } else { "no" }.to_owned())
-                disclosure=details.registration.as_ref().map(plain)
+                value=form.registration
+                disclosure=SourceAndDate { source: form.registration_source, date: form.registration_date }
             />
             <fieldset>
                 <legend>{t!(i18n, place_star_rating)}</legend>
                 <label for="star_rating-value">{t!(i18n, place_edit_stars)}</label>
-                <input id="star_rating-value" name="form[star_rating]" inputmode="numeric"
-                    value=details.star_rating.as_ref().map(|d| d.value.to_string()) />
-                <SourceFields field="star_rating" disclosure=details.star_rating.as_ref().map(plain) />
+                <input id="star_rating-value" name="form[star_rating]" inputmode="numeric" value=form.star_rating />
+                <SourceFields
+                    field="star_rating"
+                    disclosure=SourceAndDate { source: form.star_rating_source, date: form.star_rating_date }
+                />
             </fieldset>
             <button type="submit" class="button primary">{t!(i18n, place_edit_save)}</button>
         </ActionForm>
@@ -194,11 +252,11 @@ fn plain<T>(disclosure: &Disclosure<T>) -> SourceAndDate {
 fn DisclosureFields(
     field: &'static str,
     legend: String,
-    value: Option<String>,
-    disclosure: Option<SourceAndDate>,
+    /// `yes`, `no` or empty (not disclosed).
+    value: String,
+    disclosure: SourceAndDate,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let value = value.unwrap_or_default();
     let id = format!("{field}-value");
     let label_for = id.clone();
     view! {
@@ -216,17 +274,15 @@ fn DisclosureFields(
 }
 
 #[component]
-fn SourceFields(field: &'static str, disclosure: Option<SourceAndDate>) -> impl IntoView {
+fn SourceFields(field: &'static str, disclosure: SourceAndDate) -> impl IntoView {
     let i18n = use_i18n();
     let source_id = format!("{field}-source");
     let date_id = format!("{field}-date");
     let (source_for, date_for) = (source_id.clone(), date_id.clone());
     view! {
         <label for=source_for>{t!(i18n, place_edit_source)}</label>
-        <input id=source_id name=format!("form[{field}_source]") maxlength="200"
-            value=disclosure.as_ref().map(|d| d.source.clone()) />
+        <input id=source_id name=format!("form[{field}_source]") maxlength="200" value=disclosure.source />
         <label for=date_for>{t!(i18n, place_edit_date)}</label>
-        <input id=date_id name=format!("form[{field}_date]") type="date"
-            value=disclosure.as_ref().map(|d| d.date.clone()) />
+        <input id=date_id name=format!("form[{field}_date]") type="date" value=disclosure.date />
     }
 }

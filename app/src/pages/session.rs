@@ -6,7 +6,7 @@ use crate::api::booking::{
     AcceptOffer, BookSession, CancelBooking, ChildChoice, LeaveWaitlist, SessionPageData,
     load_session_page,
 };
-use crate::components::{ActionError, ErrorNotice, LivePlaces};
+use crate::components::{ActionError, ErrorNotice, LivePlaces, use_form_draft};
 use crate::error::AppError;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::{BookingView, ReleaseMode, SessionKind, WaitlistStatus, WaitlistView};
@@ -48,11 +48,14 @@ pub fn SessionPage() -> impl IntoView {
             }
         },
     );
+    // The children chosen in a plain form post that the server rejected.
+    let book_draft = use_form_draft::<BookSession>();
     view! {
         <Suspense>
             {move || Suspend::new(async move {
+                let chosen = book_draft.await.map(|draft| draft.child_ids).unwrap_or_default();
                 match data.await {
-                    Ok(data) => view! { <SessionView data book cancel accept leave /> }.into_any(),
+                    Ok(data) => view! { <SessionView data chosen book cancel accept leave /> }.into_any(),
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
@@ -63,6 +66,8 @@ pub fn SessionPage() -> impl IntoView {
 #[component]
 fn SessionView(
     data: SessionPageData,
+    /// Children to show ticked in the booking form.
+    chosen: Vec<i64>,
     book: ServerAction<BookSession>,
     cancel: ServerAction<CancelBooking>,
     accept: ServerAction<AcceptOffer>,
@@ -223,6 +228,7 @@ fn SessionView(
                             book
                             session_id
                             children=bookable_children
+                            chosen=chosen.clone()
                             min_age=session.min_age_months
                             max_age=session.max_age_months
                             full=places_left == 0
@@ -245,6 +251,7 @@ fn BookForm(
     book: ServerAction<BookSession>,
     session_id: i64,
     children: Vec<ChildChoice>,
+    chosen: Vec<i64>,
     min_age: u32,
     max_age: u32,
     full: bool,
@@ -273,7 +280,8 @@ fn BookForm(
                             .unwrap_or_default();
                         view! {
                             <label class="check">
-                                <input type="checkbox" name=name value=child.id disabled=!fits />
+                                <input type="checkbox" name=name value=child.id disabled=!fits
+                                    checked=fits && chosen.contains(&child.id) />
                                 <span>
                                     {child.name} " "
                                     <span class="muted">{age}</span>

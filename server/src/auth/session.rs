@@ -14,9 +14,7 @@ use super::AuthState;
 /// Cookie that contains the web session token.
 pub const SESSION_COOKIE: &str = "ningyu_session";
 
-/// The session token of the request, in its extensions while signed in.
-#[derive(Debug, Clone)]
-pub struct SessionToken(pub String);
+pub use app::domain::sessions::SessionToken;
 
 /// Builds the session cookie: `HttpOnly`, `SameSite=Lax`, `Secure` over HTTPS.
 pub fn session_cookie(auth: &AuthState, token: String) -> Cookie<'static> {

@@ -1,11 +1,12 @@
-//! `/api/v1/admin/places`, `/api/v1/admin/coverage` and
-//! `/api/v1/admin/imports/places`: administrators maintain places, read
-//! the coverage of childcare, and upload place files. Each handler calls
-//! `app::domain::place_admin` or `app::domain::import`.
+//! `/api/v1/admin/places`, `/api/v1/admin/coverage`,
+//! `/api/v1/admin/imports/places` and `/api/v1/admin/audit`:
+//! administrators maintain places, read the coverage of childcare, upload
+//! place files and read the audit log. Each handler calls
+//! `app::domain::place_admin`, `app::domain::import` or `app::domain::audit`.
 
 use app::domain::import::{self, PlaceUpload};
 use app::domain::place_admin;
-use app::model::{CoverageReport, ImportRunView, PlaceDetail, PlaceInput};
+use app::model::{AuditEntryView, CoverageReport, ImportRunView, PlaceDetail, PlaceInput};
 use app::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
@@ -147,4 +148,50 @@ pub async fn import_places(
     };
     let run = import::upload_places(&state.db, &viewer, &upload, Utc::now()).await?;
     Ok(Json(run))
+}
+
+/// How many audit log entries to return.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditParams {
+    /// Number of newest entries, 1 to 500; default 200.
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// Largest `limit` of `GET /api/v1/admin/audit`.
+const MAX_AUDIT_ENTRIES: u32 = 500;
+
+/// The newest audit log entries, newest first: all of them for city
+/// administrators, and those of their districts for district administrators.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/audit",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(AuditParams),
+    responses(
+        (status = 200, description = "Audit log entries, newest first", body = Vec<AuditEntryView>),
+        (status = 400, description = "`limit` is out of range", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an administrator", body = ErrorBody),
+    ),
+)]
+pub async fn audit_log(
+    State(state): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    ApiQuery(params): ApiQuery<AuditParams>,
+) -> Result<Json<Vec<AuditEntryView>>, ApiError> {
+    let limit = params.limit.unwrap_or(200);
+    if !(1..=MAX_AUDIT_ENTRIES).contains(&limit) {
+        return Err(app::error::AppError::InvalidQuery {
+            field: "limit".to_owned(),
+            reason: format!("must be between 1 and {MAX_AUDIT_ENTRIES}"),
+        }
+        .into());
+    }
+    Ok(Json(
+        app::domain::audit::for_admin(&state.db, &viewer, u64::from(limit)).await?,
+    ))
 }

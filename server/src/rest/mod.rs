@@ -68,6 +68,7 @@ use crate::startup::ServerState;
         admin::update_place,
         admin::coverage,
         admin::import_places,
+        admin::audit_log,
         courses::list,
         courses::for_children,
         courses::get,
@@ -87,7 +88,7 @@ use crate::startup::ServerState;
         (name = "family", description = "The signed-in person, their children and carers"),
         (name = "booking", description = "Sessions, bookings, the waitlist, notifications and calendars"),
         (name = "courses", description = "Parenting courses (家长课堂) and where the caller stopped in each lesson"),
-        (name = "admin", description = "Administration: places and their disclosures, coverage, imports, priority groups for fair-release draws, and parenting courses"),
+        (name = "admin", description = "Administration: places and their disclosures, coverage, imports, the audit log, priority groups for fair-release draws, and parenting courses"),
     ),
 )]
 pub struct ApiDoc;
@@ -175,6 +176,7 @@ pub fn router(limits: &crate::auth::rate_limit::Limits) -> Router<ServerState> {
             axum::routing::put(admin::update_place),
         )
         .route("/admin/coverage", get(admin::coverage))
+        .route("/admin/audit", get(admin::audit_log))
         .route(
             "/admin/imports/places",
             axum::routing::post(admin::import_places),

@@ -14,13 +14,13 @@ use crate::helpers::{Backend, TestApp};
 use crate::on_both_backends;
 use crate::priority::{Person, audit_count, person, send};
 
-const DISTRICTS: &str = "\
+pub(crate) const DISTRICTS: &str = "\
 code,name,seat_lng_gcj02,seat_lat_gcj02,centroid_lng_gcj02,centroid_lat_gcj02,population_2019_10k,birth_rate_2019_permille
 320102,玄武区,118.792199,32.050678,118.84273,32.065149,57.52,6.79
 320106,鼓楼区,118.769739,32.066966,118.747,32.07,94.0,6.5
 ";
 
-const STREETS: &str = "\
+pub(crate) const STREETS: &str = "\
 mca_code,stats2023_code,name,district_code,district_name,seat_lng_gcj02,seat_lat_gcj02,seat_source
 320102002,320102002,梅园新村街道,320102,玄武区,118.821363,32.044924,test
 320102003,320102003,新街口街道,320102,玄武区,118.789104,32.053648,test
@@ -65,7 +65,13 @@ async fn admins(app: &TestApp) -> (Person, Person, Person) {
     (city, district, family)
 }
 
-fn provider(name: &str, district: &str, street: &str, seats: u32, public_benefit: bool) -> Value {
+pub(crate) fn provider(
+    name: &str,
+    district: &str,
+    street: &str,
+    seats: u32,
+    public_benefit: bool,
+) -> Value {
     json!({
         "kind": "childcare_provider",
         "name": name,

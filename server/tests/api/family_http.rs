@@ -128,8 +128,14 @@ async fn plain_form_errors_return_to_page() {
         .expect("form is posted");
     assert_eq!(response.status(), StatusCode::FOUND);
     let target = location(&response);
+    assert!(target.starts_with("/family?"), "{target}");
     assert!(target.contains("__err="), "{target}");
-    let page = browser.get(&target).await.text().await.expect("page");
+    let page = browser
+        .get(&app.url(&target))
+        .await
+        .text()
+        .await
+        .expect("page");
     assert!(page.contains("填写的内容有误"), "the error is shown");
     assert!(page.contains("儿童个人信息处理同意"), "the field is named");
     let overview = load_family(&browser, &app).await;

@@ -10,6 +10,7 @@
 
 mod admin_places;
 mod app_tokens;
+mod audit;
 mod auth;
 mod booking;
 mod booking_http;
@@ -21,6 +22,7 @@ mod due_draws;
 mod errors;
 mod family;
 mod family_http;
+mod form_drafts;
 mod helpers;
 mod import;
 mod map;
@@ -30,5 +32,6 @@ mod pages;
 mod places;
 mod prefs;
 mod priority;
+mod rate_limits;
 mod search_snapshot;
 mod staff;

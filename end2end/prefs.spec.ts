@@ -27,7 +27,7 @@ test("large text survives a narrow screen and 200% zoom", async ({ page, jsEnabl
   // A 360 px phone at 200% zoom lays out in 180 CSS pixels.
   await page.setViewportSize({ width: 180, height: 640 });
 
-  for (const path of ["/", "/settings"]) {
+  for (const path of ["/", "/settings", "/search?q=%E6%B9%96%E5%8D%97%E8%B7%AF", "/courses"]) {
     await open(page, path, jsEnabled);
     await expect(page.locator("html")).toHaveClass(/text-large/);
     await expectNoOverflow(page);

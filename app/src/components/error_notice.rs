@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_location, use_query_map};
 
 use crate::error::AppError;
 use crate::i18n::{Locale, t, use_i18n};
@@ -16,20 +16,60 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
         }
         _ => None,
     };
+    let signed_out = matches!(error, AppError::Unauthenticated);
     let message = move || error.message(i18n.get_locale());
-    let field_line = move || {
+    let field_line = {
+        let field = field.clone();
+        move || {
+            field
+                .as_deref()
+                .and_then(|field| field_label(field, i18n.get_locale()))
+                .map(|label| view! { <p class="error-field">{label}</p> })
+        }
+    };
+    let hint_line = move || {
         field
             .as_deref()
-            .and_then(|field| field_label(field, i18n.get_locale()))
-            .map(|label| view! { <p class="error-field">{label}</p> })
+            .and_then(|field| field_hint(field, i18n.get_locale()))
+            .map(|hint| view! { <p>{hint}</p> })
     };
+    // Signed out: offer the way in right here, and come back afterwards.
+    let sign_in = signed_out.then(|| {
+        let location = use_location();
+        let path = location.pathname.get_untracked();
+        let query = serde_urlencoded::to_string([("return_to", path)]).unwrap_or_default();
+        view! {
+            <p>
+                <a class="button primary" href=format!("/auth/login?{query}") rel="external">
+                    {t!(i18n, sign_in_button)}
+                </a>
+            </p>
+        }
+    });
     view! {
         <section class="notice notice-error" role="alert">
             <h2>{t!(i18n, error_title)}</h2>
             <p>{message}</p>
             {field_line}
+            {hint_line}
+            {sign_in}
         </section>
     }
+}
+
+/// Returns what a valid value of `field` looks like, for the fields whose
+/// rule a person cannot guess from the label.
+fn field_hint(field: &str, locale: Locale) -> Option<&'static str> {
+    use leptos_i18n::td_string;
+
+    Some(match field {
+        "consent" => td_string!(locale, hint_consent),
+        "birth_date" => td_string!(locale, hint_birth_date),
+        "mobile" => td_string!(locale, hint_mobile),
+        "min_age_months" | "max_age_months" => td_string!(locale, hint_ages),
+        "captions" => td_string!(locale, hint_captions),
+        _ => return None,
+    })
 }
 
 /// Returns the translated label of a form field named in an `Invalid` error.

@@ -96,7 +96,23 @@ fn FamilyContent(
     let i18n = use_i18n();
     let children = overview.children.clone();
     let has_children = !children.is_empty();
-    view! {
+    // A grandparent who only helps with another family's children sees
+    // those first, and adding a child of their own folds away.
+    let helper_only = !has_children && !overview.cared_for.is_empty();
+    let draft_open = child_draft.is_some();
+    let add_form = view! { <AddChildForm action=add_child draft=child_draft /> };
+    let add_form = if helper_only {
+        view! {
+            <details class="add-own-child" open=draft_open>
+                <summary>{t!(i18n, family_add_own_child)}</summary>
+                {add_form}
+            </details>
+        }
+        .into_any()
+    } else {
+        add_form.into_any()
+    };
+    let own = view! {
         <section aria-labelledby="children-heading">
             <h2 id="children-heading">{t!(i18n, family_children)}</h2>
             <ActionError action=withdraw />
@@ -113,13 +129,11 @@ fn FamilyContent(
                 }
                 .into_any()
             }}
-            <AddChildForm action=add_child draft=child_draft />
+            {add_form}
         </section>
-
-        <Show when={
-            let cared_for = overview.cared_for.clone();
-            move || !cared_for.is_empty()
-        }>
+    };
+    let cared_for = (!overview.cared_for.is_empty()).then(|| {
+        view! {
             <section aria-labelledby="cared-heading">
                 <h2 id="cared-heading">{t!(i18n, family_cared_for)}</h2>
                 <ul class="child-list">
@@ -131,7 +145,15 @@ fn FamilyContent(
                         .collect_view()}
                 </ul>
             </section>
-        </Show>
+        }
+    });
+    let first_sections = if helper_only {
+        view! { {cared_for} {own} }.into_any()
+    } else {
+        view! { {own} {cared_for} }.into_any()
+    };
+    view! {
+        {first_sections}
 
         <section aria-labelledby="carers-heading">
             <h2 id="carers-heading">{t!(i18n, family_carers)}</h2>

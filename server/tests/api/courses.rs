@@ -849,6 +849,18 @@ async fn course_forms_work_without_javascript(backend: Backend) {
     assert!(html.contains("宝宝睡眠"), "the title is kept");
     assert!(html.contains("十三"), "the typed age is kept");
     assert!(html.contains("role=\"alert\""), "the error is shown");
+    assert!(
+        html.contains("月龄请填整数，最小月龄不能大于最大月龄。"),
+        "the rule of the field is explained"
+    );
+
+    // Signed out, the page offers the sign-in that comes back to it.
+    let page = send(&app, None, Method::GET, "/admin/courses", None).await;
+    let html = page.text().await.expect("html");
+    assert!(
+        html.contains("/auth/login?return_to=%2Fadmin%2Fcourses"),
+        "{html}"
+    );
 
     let saved = post("/sfn/save_course".into(), form("宝宝睡眠", "0")).await;
     let target = location(&saved);

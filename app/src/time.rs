@@ -67,6 +67,31 @@ pub fn format_span(
     }
 }
 
+/// Formats an instant in Nanjing time the way [`format_span`] writes a
+/// session's start: `12月6日 周日 09:00`, or `Sun 6 Dec, 09:00` in English.
+pub fn format_instant(instant: DateTime<Utc>, locale: crate::i18n::Locale) -> String {
+    use chrono::Datelike;
+
+    let local = to_local(instant);
+    let weekday = local.weekday().num_days_from_monday() as usize;
+    match locale {
+        crate::i18n::Locale::en => {
+            const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+            format!("{} {}", DAYS[weekday], local.format("%-d %b, %H:%M"))
+        }
+        _ => {
+            const DAYS: [&str; 7] = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];
+            format!(
+                "{}月{}日 {} {}",
+                local.month(),
+                local.day(),
+                DAYS[weekday],
+                local.format("%H:%M")
+            )
+        }
+    }
+}
+
 /// Formats a date for display: `2026年11月1日`, or `1 Nov 2026` in English.
 pub fn format_date(date: NaiveDate, locale: crate::i18n::Locale) -> String {
     use chrono::Datelike;
@@ -105,6 +130,16 @@ mod tests {
 
     use super::*;
     use crate::i18n::Locale;
+
+    #[test]
+    fn instants_read_like_session_starts() {
+        let closes = Utc
+            .with_ymd_and_hms(2026, 12, 6, 1, 0, 0)
+            .single()
+            .expect("instant");
+        assert_eq!(format_instant(closes, Locale::zh_CN), "12月6日 周日 09:00");
+        assert_eq!(format_instant(closes, Locale::en), "Sun 6 Dec, 09:00");
+    }
 
     #[test]
     fn local_date_rolls_over_at_utc_sixteen() {

@@ -9,8 +9,10 @@ use crate::api::booking::{
 use crate::components::{ActionError, ErrorNotice, LivePlaces, use_form_draft};
 use crate::error::AppError;
 use crate::i18n::{t, t_string, use_i18n};
-use crate::model::{BookingView, ReleaseMode, SessionKind, WaitlistStatus, WaitlistView};
-use crate::time::{format_span, to_local};
+use crate::model::{
+    BookingStatus, BookingView, ReleaseMode, SessionKind, WaitlistStatus, WaitlistView,
+};
+use crate::time::{format_instant, format_span};
 
 /// Renders a session's page: its time and age range, places left, the
 /// booking rules, and the booking form. Every form works without JavaScript.
@@ -116,7 +118,8 @@ fn SessionView(
         let yuan = crate::components::format_yuan(session.price_fen);
         t_string!(i18n, session_price, yuan).to_string()
     };
-    let local = |instant| to_local(instant).format("%m-%d %H:%M").to_string();
+    let locale = i18n.get_locale();
+    let local = |instant| format_instant(instant, locale);
     let opens = detail.booking_opens_at.map(local);
     let closes = local(detail.booking_closes_at);
     let cancel_until = local(detail.cancel_until);
@@ -128,7 +131,29 @@ fn SessionView(
     let has_mine = !mine.upcoming.is_empty() || !mine.waitlist.is_empty();
     let mine_bookings = mine.upcoming;
     let mine_waitlist = mine.waitlist;
-    let bookable_children = children.clone();
+    // A child already booked or waiting here is not offered again.
+    let taken: std::collections::BTreeSet<i64> = mine_bookings
+        .iter()
+        .filter(|booking| booking.status == BookingStatus::Confirmed)
+        .map(|booking| booking.child_id)
+        .chain(
+            mine_waitlist
+                .iter()
+                .filter(|entry| {
+                    matches!(
+                        entry.status,
+                        WaitlistStatus::Waiting | WaitlistStatus::Offered
+                    )
+                })
+                .map(|entry| entry.child_id),
+        )
+        .collect();
+    let all_taken = !children.is_empty() && children.iter().all(|child| taken.contains(&child.id));
+    let bookable_children: Vec<_> = children
+        .iter()
+        .filter(|child| !taken.contains(&child.id))
+        .cloned()
+        .collect();
 
     view! {
         <Title text=session.title.clone() />
@@ -214,6 +239,14 @@ fn SessionView(
                                 {t!(i18n, sign_in_button)}
                             </a>
                         </p>
+                    }
+                    .into_any()
+                } else if all_taken {
+                    // A form posted from an older copy of the page may still
+                    // have been refused; its reason shows here.
+                    view! {
+                        <ActionError action=book />
+                        <p>{t!(i18n, session_all_children_booked)}</p>
                     }
                     .into_any()
                 } else if bookable_children.is_empty() {
@@ -371,7 +404,7 @@ pub fn WaitlistItem(
         if offered {
             let deadline = entry
                 .offer_expires_at
-                .map(|deadline| to_local(deadline).format("%m-%d %H:%M").to_string())
+                .map(|deadline| format_instant(deadline, i18n.get_locale()))
                 .unwrap_or_default();
             t_string!(i18n, waitlist_offered, deadline).to_string()
         } else if entry.in_draw {

@@ -481,6 +481,14 @@ async fn booking_pages_work_without_javascript() {
     let booked = page_text(&app, &parent, &page).await;
     assert!(booked.contains("签到码"), "the check-in code is shown");
     assert!(booked.contains("已满"), "the session is now full");
+    assert!(
+        booked.contains("您的孩子都已预约了这场活动或在候补中"),
+        "the booked child is not offered again"
+    );
+    assert!(
+        !booked.contains("name=\"idempotency_key\""),
+        "no booking form is left"
+    );
     assert_eq!(confirmed_count(&app.db, session).await, 1);
     let bookings = page_text(&app, &parent, "/bookings").await;
     assert!(bookings.contains("亲子律动"));

@@ -4,10 +4,14 @@
 //! Uploads are the one kind of request allowed a large body and a long
 //! time; [`limit_request`] gives every other request the usual limits.
 
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use app::domain::courses;
 use app::domain::media::{self, MediaKind, ReceivedFile};
+use app::entity::media_blob;
 use app::error::AppError;
 use app::model::Viewer;
 use app::state::AppState;
@@ -15,7 +19,9 @@ use axum::body::Body;
 use axum::extract::{Multipart, Path, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{
+    ACCEPT_RANGES, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, RANGE,
+};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
@@ -123,9 +129,11 @@ pub async fn lesson_file(
         // The lesson's file was replaced: an old address.
         return crate::web::plain_error(&headers, AppError::NotFound);
     }
-    let path = match media::cached_copy(&state.db, &blob, &state.media.cache_dir).await {
-        Ok(path) => path,
-        Err(error) => return crate::web::plain_error(&headers, error),
+    let Some(path) = media::existing_copy(&blob, &state.media.cache_dir).await else {
+        // No copy here yet: answer from the database at once, and make the
+        // copy in the background for the requests that follow.
+        start_copy(&state, &blob);
+        return from_database(&state, &blob, &headers, cache_control);
     };
     let mut response = match ServeFile::new(path).oneshot(request).await {
         Ok(response) => response.map(Body::new),
@@ -137,6 +145,173 @@ pub async fn lesson_file(
     let response_headers = response.headers_mut();
     if let Ok(content_type) = HeaderValue::from_str(&blob.content_type) {
         response_headers.insert(CONTENT_TYPE, content_type);
+    }
+    response_headers.insert(CACHE_CONTROL, cache_control);
+    response
+}
+
+/// Copies being made by this process, by their path, so that many first
+/// plays of one file start one copy.
+static COPYING: LazyLock<Mutex<HashSet<PathBuf>>> = LazyLock::new(Default::default);
+
+/// Starts copying `blob` to this process's cache, unless a copy is already
+/// under way.
+fn start_copy(state: &AppState, blob: &media_blob::Model) {
+    let path = media::cache_path(&state.media.cache_dir, &blob.sha256, &blob.content_type);
+    {
+        let Ok(mut copying) = COPYING.lock() else {
+            return;
+        };
+        if !copying.insert(path.clone()) {
+            return;
+        }
+    }
+    let db = state.db.clone();
+    let cache_dir = state.media.cache_dir.clone();
+    let blob = blob.clone();
+    tokio::spawn(async move {
+        if let Err(error) = media::cached_copy(&db, &blob, &cache_dir).await {
+            tracing::warn!(%error, blob = blob.id, "cannot copy a media file to the cache");
+        }
+        if let Ok(mut copying) = COPYING.lock() {
+            copying.remove(&path);
+        }
+    });
+}
+
+/// A byte range a client asked for, both ends included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ByteRange {
+    first: u64,
+    last: u64,
+}
+
+/// Reads a `Range` header for a file of `len` bytes. Returns `Ok(None)` for
+/// no header, or one this server answers with the whole file (several
+/// ranges, another unit, malformed), and `Err(())` for a single range that
+/// lies beyond the file (416).
+fn requested_range(header: Option<&HeaderValue>, len: u64) -> Result<Option<ByteRange>, ()> {
+    let Some(spec) = header
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().strip_prefix("bytes="))
+    else {
+        return Ok(None);
+    };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let Some((first, last)) = spec.trim().split_once('-') else {
+        return Ok(None);
+    };
+    let range = match (first.trim(), last.trim()) {
+        ("", suffix) => match suffix.parse::<u64>() {
+            Ok(0) => return Err(()),
+            Ok(suffix) => ByteRange {
+                first: len.saturating_sub(suffix),
+                last: len.saturating_sub(1),
+            },
+            Err(_) => return Ok(None),
+        },
+        (first, last) => {
+            let Ok(first) = first.parse::<u64>() else {
+                return Ok(None);
+            };
+            let last = match last {
+                "" => len.saturating_sub(1),
+                last => match last.parse::<u64>() {
+                    Ok(last) if last >= first => last.min(len.saturating_sub(1)),
+                    _ => return Ok(None),
+                },
+            };
+            ByteRange { first, last }
+        }
+    };
+    if len == 0 || range.first >= len {
+        return Err(());
+    }
+    Ok(Some(range))
+}
+
+/// Answers a request for `blob` from its chunks in the database, with the
+/// requested range or the whole file, streamed a few chunks at a time.
+fn from_database(
+    state: &AppState,
+    blob: &media_blob::Model,
+    headers: &HeaderMap,
+    cache_control: HeaderValue,
+) -> Response {
+    let len = u64::try_from(blob.byte_len).unwrap_or(0);
+    let (status, range) = match requested_range(headers.get(RANGE), len) {
+        Ok(Some(range)) => (StatusCode::PARTIAL_CONTENT, range),
+        Ok(None) => (
+            StatusCode::OK,
+            ByteRange {
+                first: 0,
+                last: len.saturating_sub(1),
+            },
+        ),
+        Err(()) => {
+            return (
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                [(CONTENT_RANGE, format!("bytes */{len}"))],
+            )
+                .into_response();
+        }
+    };
+    let chunk = media::CHUNK_BYTES as u64;
+    let db = state.db.clone();
+    let blob_id = blob.id;
+    let first_seq = i32::try_from(range.first / chunk).unwrap_or(i32::MAX);
+    let stream = futures_util::stream::unfold(first_seq, move |seq| {
+        let db = db.clone();
+        async move {
+            let start = u64::try_from(seq).ok()? * chunk;
+            if start > range.last {
+                return None;
+            }
+            let chunks = match media::read_chunks(&db, blob_id, seq, media::CHUNKS_PER_READ).await {
+                Ok(chunks) if !chunks.is_empty() => chunks,
+                Ok(_) => {
+                    tracing::error!(blob = blob_id, seq, "media chunk missing");
+                    return Some((Err(std::io::Error::other("media chunk missing")), i32::MAX));
+                }
+                Err(error) => {
+                    return Some((Err(std::io::Error::other(error.to_string())), i32::MAX));
+                }
+            };
+            let mut bytes = Vec::new();
+            let mut next = seq;
+            for piece in chunks {
+                let piece_start = u64::try_from(piece.seq).unwrap_or(0) * chunk;
+                let piece_end = piece_start + piece.data.len() as u64;
+                let from = range.first.max(piece_start);
+                let to = (range.last + 1).min(piece_end);
+                if from < to {
+                    let offset = usize::try_from(from - piece_start).unwrap_or(0);
+                    let until = usize::try_from(to - piece_start).unwrap_or(0);
+                    bytes.extend_from_slice(&piece.data[offset..until]);
+                }
+                next = piece.seq + 1;
+            }
+            Some((Ok(axum::body::Bytes::from(bytes)), next))
+        }
+    });
+    let mut response = Response::new(Body::from_stream(stream));
+    *response.status_mut() = status;
+    let response_headers = response.headers_mut();
+    if let Ok(content_type) = HeaderValue::from_str(&blob.content_type) {
+        response_headers.insert(CONTENT_TYPE, content_type);
+    }
+    response_headers.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    response_headers.insert(
+        CONTENT_LENGTH,
+        HeaderValue::from(range.last + 1 - range.first),
+    );
+    if status == StatusCode::PARTIAL_CONTENT
+        && let Ok(value) =
+            HeaderValue::from_str(&format!("bytes {}-{}/{len}", range.first, range.last))
+    {
+        response_headers.insert(CONTENT_RANGE, value);
     }
     response_headers.insert(CACHE_CONTROL, cache_control);
     response
@@ -412,6 +587,29 @@ pub async fn upload_lesson_form(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn range_headers_are_read_as_browsers_send_them() {
+        let range =
+            |value: &str| requested_range(Some(&HeaderValue::from_str(value).unwrap()), 1000);
+        let bytes = |first, last| Ok(Some(ByteRange { first, last }));
+        assert_eq!(requested_range(None, 1000), Ok(None));
+        assert_eq!(range("bytes=0-"), bytes(0, 999));
+        assert_eq!(range("bytes=100-199"), bytes(100, 199));
+        assert_eq!(range("bytes=900-5000"), bytes(900, 999), "cut at the end");
+        assert_eq!(range("bytes=-100"), bytes(900, 999));
+        assert_eq!(range("bytes=-5000"), bytes(0, 999));
+        assert_eq!(range("bytes=1000-"), Err(()));
+        assert_eq!(range("bytes=-0"), Err(()));
+        assert_eq!(
+            range("bytes=0-1,5-9"),
+            Ok(None),
+            "several ranges: the whole file"
+        );
+        assert_eq!(range("bytes=9-5"), Ok(None));
+        assert_eq!(range("items=0-5"), Ok(None));
+        assert_eq!(range("bytes=x-5"), Ok(None));
+    }
 
     #[test]
     fn only_lesson_uploads_get_the_large_limit() {

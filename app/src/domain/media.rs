@@ -24,7 +24,7 @@ use crate::error::AppError;
 /// Size of one stored piece of a file.
 pub const CHUNK_BYTES: usize = 1024 * 1024;
 /// Chunks read from the database at a time while copying a file to disk.
-const CHUNKS_PER_READ: i32 = 8;
+pub const CHUNKS_PER_READ: i32 = 8;
 /// Chunks written in one transaction while storing a file.
 const CHUNKS_PER_WRITE: usize = 8;
 /// How long a file no lesson plays, or one whose upload never finished,
@@ -208,30 +208,50 @@ pub fn cache_path(cache_dir: &Path, sha256: &str, content_type: &str) -> PathBuf
     ))
 }
 
+/// Returns the path of this process's complete copy of `blob`, if it has
+/// one.
+pub async fn existing_copy(blob: &media_blob::Model, cache_dir: &Path) -> Option<PathBuf> {
+    let path = cache_path(cache_dir, &blob.sha256, &blob.content_type);
+    let metadata = tokio::fs::metadata(&path).await.ok()?;
+    (i64::try_from(metadata.len()).ok() == Some(blob.byte_len)).then_some(path)
+}
+
+/// Reads up to `count` chunks of the blob from `first` on, in order.
+pub async fn read_chunks(
+    db: &impl ConnectionTrait,
+    blob_id: i64,
+    first: i32,
+    count: i32,
+) -> Result<Vec<media_chunk::Model>, AppError> {
+    media_chunk::Entity::find()
+        .filter(media_chunk::Column::BlobId.eq(blob_id))
+        .filter(media_chunk::Column::Seq.gte(first))
+        .filter(media_chunk::Column::Seq.lt(first.saturating_add(count)))
+        .order_by_asc(media_chunk::Column::Seq)
+        .all(db)
+        .await
+        .map_err(AppError::from_db)
+}
+
 /// Returns the path of this process's copy of `blob` under `cache_dir`,
 /// copying it from the database first when there is none.
 ///
 /// The copy is written under a temporary name, checked against the blob's
 /// length and hash, and renamed into place, so a reader never sees half a
 /// file and two requests copying at once do no harm.
-///
-/// NOTE: the first request waits for the whole copy, about 1.3 s per
-/// 100 MiB from PostgreSQL (docs/BENCHMARKS.md); it does not stream yet.
 pub async fn cached_copy(
     db: &impl ConnectionTrait,
     blob: &media_blob::Model,
     cache_dir: &Path,
 ) -> Result<PathBuf, AppError> {
+    if let Some(path) = existing_copy(blob, cache_dir).await {
+        return Ok(path);
+    }
     let path = cache_path(cache_dir, &blob.sha256, &blob.content_type);
     let name = path
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
-    if let Ok(metadata) = tokio::fs::metadata(&path).await
-        && i64::try_from(metadata.len()).ok() == Some(blob.byte_len)
-    {
-        return Ok(path);
-    }
     tokio::fs::create_dir_all(cache_dir)
         .await
         .map_err(io_error)?;
@@ -255,14 +275,7 @@ async fn copy_out(
     let mut written = 0_i64;
     let mut next = 0_i32;
     loop {
-        let chunks = media_chunk::Entity::find()
-            .filter(media_chunk::Column::BlobId.eq(blob.id))
-            .filter(media_chunk::Column::Seq.gte(next))
-            .filter(media_chunk::Column::Seq.lt(next + CHUNKS_PER_READ))
-            .order_by_asc(media_chunk::Column::Seq)
-            .all(db)
-            .await
-            .map_err(AppError::from_db)?;
+        let chunks = read_chunks(db, blob.id, next, CHUNKS_PER_READ).await?;
         if chunks.is_empty() {
             break;
         }

@@ -571,6 +571,55 @@ async fn courses_from_draft_to_families(backend: Backend) {
         range.bytes().await.expect("body").as_ref(),
         &file[start..=end]
     );
+    // A third server without a copy answers from the database at once:
+    // suffix ranges, ranges beyond the end, and the whole file. It makes
+    // its copy meanwhile.
+    let third = app.spawn_beside().await;
+    let get_range = |range: Option<String>| {
+        let mut request = third.client.get(third.url(&media_url));
+        if let Some(range) = range {
+            request = request.header("range", range);
+        }
+        async move { request.send().await.expect("media") }
+    };
+    let tail = get_range(Some("bytes=-100".to_owned())).await;
+    assert_eq!(tail.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        tail.headers()["content-range"],
+        format!(
+            "bytes {}-{}/{}",
+            file.len() - 100,
+            file.len() - 1,
+            file.len()
+        )
+        .as_str()
+    );
+    assert_eq!(
+        tail.bytes().await.expect("body").as_ref(),
+        &file[file.len() - 100..]
+    );
+    let beyond = get_range(Some(format!("bytes={}-", file.len()))).await;
+    assert_eq!(beyond.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(
+        beyond.headers()["content-range"],
+        format!("bytes */{}", file.len()).as_str()
+    );
+    let whole = get_range(None).await;
+    assert_eq!(whole.status(), StatusCode::OK);
+    assert_eq!(whole.headers()["accept-ranges"], "bytes");
+    assert_eq!(whole.bytes().await.expect("body").as_ref(), file.as_slice());
+    let copied = third.media_cache_dir();
+    let mut waited = 0;
+    while !std::fs::read_dir(&copied).is_ok_and(|entries| {
+        entries
+            .filter_map(Result::ok)
+            .any(|entry| entry.path().extension().is_some_and(|ext| ext == "mp4"))
+    }) {
+        assert!(waited < 100, "the third server made its copy");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        waited += 1;
+    }
+
     let stale = media_url.replace(&media_url[media_url.len() - 8..media_url.len() - 4], "0000");
     assert_eq!(
         send(&app, None, Method::GET, &stale, None).await.status(),

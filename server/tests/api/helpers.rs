@@ -137,6 +137,13 @@ impl TestApp {
         PathBuf::from(self.vars.get("NINGYU_DATA_DIR").expect("a data folder"))
     }
 
+    /// Returns the folder of the server's copies of lesson files.
+    pub fn media_cache_dir(&self) -> PathBuf {
+        self.vars
+            .get("NINGYU_MEDIA_CACHE_DIR")
+            .map_or_else(|| self.data_dir().join("media-cache"), PathBuf::from)
+    }
+
     /// Returns the database URL this server uses.
     pub fn database_url(&self) -> String {
         match self.vars.get("DATABASE_URL") {

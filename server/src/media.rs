@@ -130,8 +130,8 @@ pub async fn lesson_file(
         return crate::web::plain_error(&headers, AppError::NotFound);
     }
     let Some(path) = media::existing_copy(&blob, &state.media.cache_dir).await else {
-        // No copy here yet: answer from the database at once, and make the
-        // copy in the background for the requests that follow.
+        // No copy here yet: respond from the database at once, and make
+        // the copy in the background for the requests that follow.
         start_copy(&state, &blob);
         return from_database(&state, &blob, &headers, cache_control);
     };
@@ -187,7 +187,7 @@ struct ByteRange {
 }
 
 /// Reads a `Range` header for a file of `len` bytes. Returns `Ok(None)` for
-/// no header, or one this server answers with the whole file (several
+/// no header, or for one that gets the whole file in response (several
 /// ranges, another unit, malformed), and `Err(())` for a single range that
 /// lies beyond the file (416).
 fn requested_range(header: Option<&HeaderValue>, len: u64) -> Result<Option<ByteRange>, ()> {
@@ -232,8 +232,8 @@ fn requested_range(header: Option<&HeaderValue>, len: u64) -> Result<Option<Byte
     Ok(Some(range))
 }
 
-/// Answers a request for `blob` from its chunks in the database, with the
-/// requested range or the whole file, streamed a few chunks at a time.
+/// Responds to a request for `blob` from its chunks in the database, with
+/// the requested range or the whole file, streamed a few chunks at a time.
 fn from_database(
     state: &AppState,
     blob: &media_blob::Model,

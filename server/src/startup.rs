@@ -9,7 +9,7 @@ use app::state::AppState;
 use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::{get, post};
-use http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
+use http::header::{AUTHORIZATION, COOKIE, SET_COOKIE, X_CONTENT_TYPE_OPTIONS};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use secrecy::ExposeSecret;
@@ -21,6 +21,7 @@ use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Pr
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveHeadersLayer;
 use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use url::Url;
 
@@ -135,6 +136,12 @@ pub fn router(config: &Config, app_state: AppState, auth: Auth) -> Router {
     let sensitive_headers = [AUTHORIZATION, COOKIE, SET_COOKIE];
     let middleware = ServiceBuilder::new()
         .layer(SetSensitiveHeadersLayer::new(sensitive_headers))
+        // Browsers must take every response, uploaded lesson files included,
+        // as the type it declares and never guess another.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            X_CONTENT_TYPE_OPTIONS,
+            http::HeaderValue::from_static("nosniff"),
+        ))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(
             TraceLayer::new_for_http()

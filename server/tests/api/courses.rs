@@ -552,6 +552,7 @@ async fn courses_from_draft_to_families(backend: Backend) {
         "public, max-age=31536000, immutable"
     );
     assert!(whole.headers().get("content-encoding").is_none());
+    assert_eq!(whole.headers()["x-content-type-options"], "nosniff");
     assert_eq!(whole.bytes().await.expect("body").as_ref(), file.as_slice());
     let beside = app.spawn_beside().await;
     let (start, end) = (1024 * 1024 - 10, 1024 * 1024 + 20);
@@ -639,6 +640,7 @@ async fn courses_from_draft_to_families(backend: Backend) {
     // before play is pressed.
     let page = send(&app, None, Method::GET, "/courses", None).await;
     assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.headers()["x-content-type-options"], "nosniff");
     assert!(
         page.text()
             .await

@@ -938,6 +938,25 @@ impl Viewer {
         self.roles.contains(&Role::CityAdmin)
     }
 
+    /// Returns whether the viewer administers a district or the city.
+    pub fn is_admin(&self) -> bool {
+        self.roles
+            .iter()
+            .any(|role| matches!(role, Role::CityAdmin | Role::DistrictAdmin { .. }))
+    }
+
+    /// Returns the codes of the districts the viewer administers one by one;
+    /// a city administrator's role adds none.
+    pub fn district_codes(&self) -> Vec<&str> {
+        self.roles
+            .iter()
+            .filter_map(|role| match role {
+                Role::DistrictAdmin { district_code } => Some(district_code.as_str()),
+                Role::CityAdmin | Role::RoomStaff { .. } => None,
+            })
+            .collect()
+    }
+
     /// Returns whether the viewer administers `district_code` or the city.
     pub fn administers_district(&self, district_code: &str) -> bool {
         self.roles.iter().any(|role| match role {

@@ -22,6 +22,11 @@ pub fn local_date(now: DateTime<Utc>) -> NaiveDate {
     to_local(now).date_naive()
 }
 
+/// Short weekday names from Monday, as [`format_span`] and
+/// [`format_instant`] write them.
+const WEEKDAYS_ZH: [&str; 7] = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];
+const WEEKDAYS_EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
 /// Formats a session's time span for display, for example
 /// `12月5日 周六 09:30—10:30`, or with both dates when it crosses midnight.
 pub fn format_span(
@@ -37,8 +42,7 @@ pub fn format_span(
     let same_day = start.date_naive() == end.date_naive();
     match locale {
         crate::i18n::Locale::en => {
-            const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-            let day = format!("{} {}", DAYS[weekday], start.format("%-d %b"));
+            let day = format!("{} {}", WEEKDAYS_EN[weekday], start.format("%-d %b"));
             if same_day {
                 format!("{day}, {}–{}", start.format("%H:%M"), end.format("%H:%M"))
             } else {
@@ -50,8 +54,12 @@ pub fn format_span(
             }
         }
         _ => {
-            const DAYS: [&str; 7] = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];
-            let day = format!("{}月{}日 {}", start.month(), start.day(), DAYS[weekday]);
+            let day = format!(
+                "{}月{}日 {}",
+                start.month(),
+                start.day(),
+                WEEKDAYS_ZH[weekday]
+            );
             if same_day {
                 format!("{day} {}—{}", start.format("%H:%M"), end.format("%H:%M"))
             } else {
@@ -76,16 +84,14 @@ pub fn format_instant(instant: DateTime<Utc>, locale: crate::i18n::Locale) -> St
     let weekday = local.weekday().num_days_from_monday() as usize;
     match locale {
         crate::i18n::Locale::en => {
-            const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-            format!("{} {}", DAYS[weekday], local.format("%-d %b, %H:%M"))
+            format!("{} {}", WEEKDAYS_EN[weekday], local.format("%-d %b, %H:%M"))
         }
         _ => {
-            const DAYS: [&str; 7] = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];
             format!(
                 "{}月{}日 {} {}",
                 local.month(),
                 local.day(),
-                DAYS[weekday],
+                WEEKDAYS_ZH[weekday],
                 local.format("%H:%M")
             )
         }

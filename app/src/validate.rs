@@ -19,6 +19,19 @@ pub fn one_line(
     Ok(value.to_owned())
 }
 
+/// Checks an optional one-line value like [`one_line`]: absent, empty or
+/// blank is `None`.
+pub fn optional_one_line(
+    field: &'static str,
+    value: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, crate::error::AppError> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(value) => one_line(field, value, max).map(Some),
+    }
+}
+
 /// Normalises a mainland mobile number to its 11 digits.
 ///
 /// Accepts full-width digits, spaces, dashes, dots, parentheses and a

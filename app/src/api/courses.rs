@@ -131,18 +131,10 @@ pub async fn load_course_form(id: Option<i64>) -> Result<CourseFormData, AppErro
     use sea_orm::{EntityTrait, QueryOrder};
 
     use crate::entity::district;
-    use crate::model::Role;
 
     let viewer = with_status(require_viewer())?;
     let state = state()?;
-    let own: Vec<&str> = viewer
-        .roles
-        .iter()
-        .filter_map(|role| match role {
-            Role::DistrictAdmin { district_code } => Some(district_code.as_str()),
-            _ => None,
-        })
-        .collect();
+    let own = viewer.district_codes();
     let city = viewer.is_city_admin();
     if !city && own.is_empty() {
         return with_status(Err(AppError::NotFound));

@@ -16,7 +16,7 @@ use sea_orm::{
 
 use crate::entity::{audit_log, care_session, district, place};
 use crate::error::AppError;
-use crate::model::{Role, Viewer};
+use crate::model::Viewer;
 
 /// One thing that happened, about to be recorded.
 #[derive(Debug, Clone)]
@@ -122,14 +122,7 @@ pub async fn for_admin(
 ) -> Result<Vec<crate::model::AuditEntryView>, AppError> {
     let mut query = audit_log::Entity::find();
     if !viewer.is_city_admin() {
-        let codes: Vec<&str> = viewer
-            .roles
-            .iter()
-            .filter_map(|role| match role {
-                Role::DistrictAdmin { district_code } => Some(district_code.as_str()),
-                Role::CityAdmin | Role::RoomStaff { .. } => None,
-            })
-            .collect();
+        let codes = viewer.district_codes();
         if codes.is_empty() {
             return Err(AppError::Forbidden);
         }

@@ -1242,19 +1242,10 @@ pub async fn may_manage_place(
     place_id: i64,
 ) -> Result<bool, AppError> {
     use crate::entity::district;
-    use crate::model::Role;
-
     if viewer.is_staff_of(place_id) {
         return Ok(true);
     }
-    let codes: Vec<&str> = viewer
-        .roles
-        .iter()
-        .filter_map(|role| match role {
-            Role::DistrictAdmin { district_code } => Some(district_code.as_str()),
-            _ => None,
-        })
-        .collect();
+    let codes = viewer.district_codes();
     if codes.is_empty() {
         return Ok(false);
     }

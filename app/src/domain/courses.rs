@@ -31,10 +31,10 @@ use crate::entity::{
 use crate::error::AppError;
 use crate::model::{
     CourseDetail, CourseInput, CourseStatus, CourseSummary, CourseTopic, CoursesForChild,
-    GuidanceReach, LessonProgress, LessonView, MAX_COURSE_AGE_MONTHS, NotificationKind, Page, Role,
+    GuidanceReach, LessonProgress, LessonView, MAX_COURSE_AGE_MONTHS, NotificationKind, Page,
     Viewer,
 };
-use crate::validate::one_line;
+use crate::validate::{one_line, optional_one_line};
 
 /// Maximum title length, in characters.
 pub const MAX_TITLE_CHARS: usize = 60;
@@ -62,28 +62,9 @@ pub struct CourseFilter {
 /// Returns whether `viewer` may write a course of `district_code`, where
 /// `None` is a course of the city.
 fn may_edit(viewer: &Viewer, district_code: Option<&str>) -> bool {
-    viewer.roles.iter().any(|role| match role {
-        Role::CityAdmin => true,
-        Role::DistrictAdmin { district_code: own } => district_code == Some(own.as_str()),
-        Role::RoomStaff { .. } => false,
-    })
-}
-
-fn is_admin(viewer: &Viewer) -> bool {
-    viewer
-        .roles
-        .iter()
-        .any(|role| matches!(role, Role::CityAdmin | Role::DistrictAdmin { .. }))
-}
-
-fn optional_line(
-    field: &'static str,
-    value: Option<&str>,
-    max: usize,
-) -> Result<Option<String>, AppError> {
-    match value.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(value) => one_line(field, value, max).map(Some),
+    match district_code {
+        Some(code) => viewer.administers_district(code),
+        None => viewer.is_city_admin(),
     }
 }
 
@@ -119,12 +100,12 @@ async fn check_input(
     viewer: &Viewer,
     input: &CourseInput,
 ) -> Result<CheckedCourse, AppError> {
-    if !is_admin(viewer) {
+    if !viewer.is_admin() {
         return Err(AppError::Forbidden);
     }
 
     let title = one_line("title", &input.title, MAX_TITLE_CHARS)?;
-    let title_en = optional_line("title_en", input.title_en.as_deref(), MAX_TITLE_EN_CHARS)?;
+    let title_en = optional_one_line("title_en", input.title_en.as_deref(), MAX_TITLE_EN_CHARS)?;
     let summary = summary_text("summary", &input.summary)?;
     let summary_en = match input.summary_en.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -153,10 +134,10 @@ async fn check_input(
     let district_code = match district_code {
         Some(code) => Some(code),
         None if viewer.is_city_admin() => None,
-        None => viewer.roles.iter().find_map(|role| match role {
-            Role::DistrictAdmin { district_code } => Some(district_code.clone()),
-            _ => None,
-        }),
+        None => viewer
+            .district_codes()
+            .first()
+            .map(|code| (*code).to_owned()),
     };
     if let Some(code) = &district_code {
         let known = district::Entity::find_by_id(code.clone())
@@ -368,7 +349,7 @@ pub async fn add_lesson(
     now: DateTime<Utc>,
 ) -> Result<i64, AppError> {
     let title = one_line("title", lesson.title, MAX_TITLE_CHARS)?;
-    let title_en = optional_line("title_en", lesson.title_en, MAX_TITLE_EN_CHARS)?;
+    let title_en = optional_one_line("title_en", lesson.title_en, MAX_TITLE_EN_CHARS)?;
     let captions_vtt = lesson.captions_vtt.map(check_captions).transpose()?;
     let blob_id = lesson.blob_id;
     let (txn, _turn) = crate::db::begin_write(db)
@@ -728,20 +709,12 @@ pub async fn admin_list(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
 ) -> Result<Vec<CourseSummary>, AppError> {
-    if !is_admin(viewer) {
+    if !viewer.is_admin() {
         return Err(AppError::Forbidden);
     }
     let mut query = course::Entity::find();
     if !viewer.is_city_admin() {
-        let codes: Vec<String> = viewer
-            .roles
-            .iter()
-            .filter_map(|role| match role {
-                Role::DistrictAdmin { district_code } => Some(district_code.clone()),
-                _ => None,
-            })
-            .collect();
-        query = query.filter(course::Column::DistrictCode.is_in(codes));
+        query = query.filter(course::Column::DistrictCode.is_in(viewer.district_codes()));
     }
     let rows = query
         .order_by_desc(course::Column::UpdatedAt)
@@ -1116,6 +1089,7 @@ async fn guardians_of_ages(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Role;
 
     fn viewer(roles: Vec<Role>) -> Viewer {
         Viewer {

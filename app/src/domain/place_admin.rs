@@ -19,9 +19,9 @@ use crate::error::AppError;
 use crate::geo::GeoPoint;
 use crate::model::{
     CoverageReport, Disclosure, DistrictCoverage, Fee, PLACES_PER_1000_TARGET, PlaceDetail,
-    PlaceInput, Role, Service, StreetCoverage, Viewer,
+    PlaceInput, Service, StreetCoverage, Viewer,
 };
-use crate::validate::one_line;
+use crate::validate::{one_line, optional_one_line};
 
 /// Most childcare places one place may record.
 const MAX_CHILDCARE_PLACES: u32 = 5_000;
@@ -37,14 +37,7 @@ async fn districts_in_scope(
     if viewer.is_city_admin() {
         return Ok(None);
     }
-    let codes: Vec<&str> = viewer
-        .roles
-        .iter()
-        .filter_map(|role| match role {
-            Role::DistrictAdmin { district_code } => Some(district_code.as_str()),
-            Role::CityAdmin | Role::RoomStaff { .. } => None,
-        })
-        .collect();
+    let codes = viewer.district_codes();
     if codes.is_empty() {
         return Err(AppError::Forbidden);
     }
@@ -57,17 +50,6 @@ async fn districts_in_scope(
         .map(|row| row.name)
         .collect();
     Ok(Some(names))
-}
-
-fn optional_text(
-    field: &'static str,
-    value: Option<&str>,
-    max: usize,
-) -> Result<Option<String>, AppError> {
-    match value.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(value) => one_line(field, value, max).map(Some),
-    }
 }
 
 fn check_disclosure<T>(
@@ -114,7 +96,7 @@ async fn apply(
         // Outside the district administrator's scope.
         return Err(AppError::Forbidden);
     }
-    let street_name = optional_text("street", input.street.as_deref(), 50)?;
+    let street_name = optional_one_line("street", input.street.as_deref(), 50)?;
     if let Some(street_name) = &street_name {
         let found = street::Entity::find()
             .filter(street::Column::Name.eq(street_name.as_str()))
@@ -195,9 +177,9 @@ async fn apply(
     model.source_crs = Set(input.crs.as_str().to_owned());
     model.source_latitude = Set(source_point.latitude);
     model.source_longitude = Set(source_point.longitude);
-    model.phone = Set(optional_text("phone", input.phone.as_deref(), 40)?);
-    model.contact = Set(optional_text("contact", input.contact.as_deref(), 200)?);
-    model.opening_hours = Set(optional_text(
+    model.phone = Set(optional_one_line("phone", input.phone.as_deref(), 40)?);
+    model.contact = Set(optional_one_line("contact", input.contact.as_deref(), 200)?);
+    model.opening_hours = Set(optional_one_line(
         "opening_hours",
         input.opening_hours.as_deref(),
         200,

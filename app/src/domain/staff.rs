@@ -58,10 +58,7 @@ pub async fn overview(
             _ => None,
         })
         .collect();
-    let administrator = viewer
-        .roles
-        .iter()
-        .any(|role| matches!(role, Role::CityAdmin | Role::DistrictAdmin { .. }));
+    let administrator = viewer.is_admin();
 
     // The places whose sessions to list: the staff's rooms, plus the
     // administrator's district or, for a city administrator, every place.
@@ -167,14 +164,7 @@ async fn administered_district_names(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
 ) -> Result<Vec<String>, AppError> {
-    let codes: Vec<&str> = viewer
-        .roles
-        .iter()
-        .filter_map(|role| match role {
-            Role::DistrictAdmin { district_code } => Some(district_code.as_str()),
-            _ => None,
-        })
-        .collect();
+    let codes = viewer.district_codes();
     if codes.is_empty() {
         return Ok(Vec::new());
     }

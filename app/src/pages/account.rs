@@ -72,7 +72,7 @@ fn AccountDetails(viewer: Viewer, mobile_draft: Option<UpdateMobile>) -> impl In
             <p><a class="button primary" href="/staff">{t!(i18n, staff_title)}</a></p>
         </Show>
         <Show when={
-            let admin = viewer.roles.iter().any(|role| matches!(role, Role::CityAdmin | Role::DistrictAdmin { .. }));
+            let admin = viewer.is_admin();
             move || admin
         }>
             <p><a href="/admin/audit">{t!(i18n, audit_title)}</a></p>

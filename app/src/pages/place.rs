@@ -8,7 +8,7 @@ use crate::components::{ErrorNotice, SessionCard, format_yuan};
 use crate::error::AppError;
 use crate::geo::{Crs, GeoPoint};
 use crate::i18n::{Locale, t, t_string, use_i18n};
-use crate::model::{Disclosure, Fee, PlaceDetail, PlaceDetails, Role, Service};
+use crate::model::{Disclosure, Fee, PlaceDetail, PlaceDetails, Service, Viewer};
 use crate::time::format_date;
 
 /// Renders a place's page: what it is, where, what it discloses, how to
@@ -41,11 +41,7 @@ pub fn PlacePage() -> impl IntoView {
         <Suspense>
             {move || Suspend::new(async move {
                 let viewer = viewer.await.ok().flatten();
-                let may_edit = viewer.as_ref().is_some_and(|viewer| {
-                    viewer.roles.iter().any(|role| {
-                        matches!(role, Role::CityAdmin | Role::DistrictAdmin { .. })
-                    })
-                });
+                let may_edit = viewer.as_ref().is_some_and(Viewer::is_admin);
                 match place.await {
                     Ok(detail) => {
                         // Staff of the place, and administrators, get a link to

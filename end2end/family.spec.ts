@@ -61,7 +61,7 @@ test("a parent adds a child and a grandparent helps with it", async ({ page, jsE
   const caredChild = cared.locator(".child", { hasText: childName });
   await expect(caredChild.locator(".child-name")).toHaveText(childName);
   await expect(caredChild).toContainText("陈静家的孩子");
-  // A grandparent without children of their own sees the child first, and
+  // A grandparent without children of their own gets the child first, and
   // the form for adding one of their own stays folded away.
   await expect(page.locator("main h2").first()).toHaveText("我帮忙照护的孩子");
   await expect(page.getByLabel("孩子姓名")).toBeHidden();

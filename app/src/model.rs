@@ -1114,7 +1114,7 @@ pub struct AuditEntryView {
     pub district_code: Option<String>,
 }
 
-/// What a parenting course is about.
+/// The subject of a parenting course.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -1246,14 +1246,14 @@ pub struct LessonView {
     pub position: u32,
     pub title: String,
     pub title_en: Option<String>,
-    /// Where the file is served, with HTTP range requests; the address
+    /// Address of the file, served with HTTP range requests. The address
     /// changes when the file does, so it may be cached for good.
     pub media_url: String,
     pub content_type: String,
     pub bytes: u64,
-    /// Where the lesson's WebVTT captions are served, when it has them.
+    /// Address of the lesson's WebVTT captions, when it has them.
     pub captions_url: Option<String>,
-    /// Where the signed-in viewer stopped, in seconds.
+    /// Position where the signed-in viewer stopped, in seconds.
     pub resume_seconds: Option<u32>,
     pub finished: bool,
 }

@@ -19,7 +19,7 @@ pub struct AppState {
     /// Nearby search's snapshot of places and sessions, refreshed in the
     /// background.
     pub search: SearchIndex,
-    /// Where course media is copied to and how large an upload may be.
+    /// Folder of the local copies of course media, and the maximum upload size.
     pub media: MediaSettings,
 }
 

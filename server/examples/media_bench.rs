@@ -2,13 +2,13 @@
 //! play on a server that has no copy of the file yet, and plays from the
 //! copy with several viewers at once.
 //!
-//! It signs a city administrator in directly in the database, creates and
-//! publishes a course through the first server's REST API, uploads FILES
-//! generated files of SIZE_MB each to the first server, requests the first
-//! 64 KiB of each from the second server, which shares only the database,
-//! before and after it has copied them,
-//! and then sends CONNECTIONS concurrent 1 MiB range requests to the
-//! first server for SECONDS. It prints Markdown table rows.
+//! It signs a city administrator in directly in the database, and creates
+//! and publishes a course through the first server's REST API. It uploads
+//! FILES generated files of SIZE_MB each to the first server. It requests
+//! the first 64 KiB of each from the second server, which shares only the
+//! database, before and after that server has copied them. Then it sends
+//! CONNECTIONS concurrent 1 MiB range requests to the first server for
+//! SECONDS. It prints Markdown table rows.
 //!
 //! ```text
 //! cargo run --release --example media_bench -- --db URL --first URL --second URL
@@ -33,8 +33,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, RngCore, SeedableRng};
 use serde_json::{Value, json};
 
-/// How long the second server gets to copy the files before the requests
-/// that should read its copies; a copy of 100 MiB took under 2 s.
+/// Time the second server gets to copy the files before the requests that
+/// should read its copies. A copy of 100 MiB took under 2 s in our runs.
 const COPY_WAIT: Duration = Duration::from_secs(10);
 
 struct Options {

@@ -107,6 +107,7 @@ pub async fn lesson_file(
     } else {
         "private, no-store"
     });
+
     if file == CAPTIONS_FILE {
         let Some(captions) = lesson.captions_vtt else {
             return crate::web::plain_error(&headers, AppError::NotFound);
@@ -123,12 +124,14 @@ pub async fn lesson_file(
         )
             .into_response();
     }
+
     let blob = lesson.blob;
     let expected = courses::media_url(lesson_id, &blob.sha256, &blob.content_type);
     if !expected.ends_with(&format!("/{file}")) {
         // The lesson's file was replaced: an old address.
         return crate::web::plain_error(&headers, AppError::NotFound);
     }
+
     let Some(path) = media::existing_copy(&blob, &state.media.cache_dir).await else {
         // No copy here yet: respond from the database at once, and make
         // the copy in the background for the requests that follow.
@@ -258,6 +261,7 @@ fn from_database(
                 .into_response();
         }
     };
+
     let chunk = media::CHUNK_BYTES as u64;
     let db = state.db.clone();
     let blob_id = blob.id;
@@ -296,6 +300,7 @@ fn from_database(
             Some((Ok(axum::body::Bytes::from(bytes)), next))
         }
     });
+
     let mut response = Response::new(Body::from_stream(stream));
     *response.status_mut() = status;
     let response_headers = response.headers_mut();
@@ -510,6 +515,7 @@ pub(crate) async fn add_uploaded_lesson(
     if let Some(captions) = &upload.captions_vtt {
         courses::check_captions(captions)?;
     }
+
     let now = chrono::Utc::now();
     let blob_id = media::store(&state.db, file, now).await?;
     // The received file is this process's copy from now on, so the first

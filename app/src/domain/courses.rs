@@ -237,6 +237,7 @@ pub async fn update_course(
     row.district_code = Set(checked.district_code);
     row.updated_at = Set(now);
     row.update(&txn).await.map_err(AppError::from_db)?;
+
     audit_change(
         &txn,
         viewer,
@@ -247,7 +248,7 @@ pub async fn update_course(
     )
     .await?;
     if old_district != new_district {
-        // The district the course left sees that it went.
+        // The district the course left gets an entry for the move too.
         audit_change(
             &txn,
             viewer,
@@ -830,7 +831,7 @@ pub async fn get_course(
     })
 }
 
-/// What a lesson plays, for the server to send.
+/// The file and captions of a lesson, for the server to send.
 #[derive(Debug, Clone)]
 pub struct LessonFile {
     pub blob: media_blob::Model,

@@ -18,7 +18,7 @@ pub struct Model {
     /// `draft`, `published` or `withdrawn`.
     pub status: String,
     pub published_at: Option<DateTimeUtc>,
-    /// When the families it suits were told; `None` until then.
+    /// When the families it suits got their message; `None` until then.
     pub announced_at: Option<DateTimeUtc>,
     pub created_by: Option<i64>,
     pub created_at: DateTimeUtc,

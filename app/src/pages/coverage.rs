@@ -112,8 +112,8 @@ fn DistrictRow(row: DistrictCoverage) -> impl IntoView {
     }
 }
 
-/// The share of families of children under three that watched a parent
-/// class, against the city's target.
+/// Renders the share of families of children under three that watched a
+/// parent class, against the city's target.
 #[component]
 fn Guidance(reach: GuidanceReach) -> impl IntoView {
     let i18n = use_i18n();

@@ -96,8 +96,8 @@ fn FamilyContent(
     let i18n = use_i18n();
     let children = overview.children.clone();
     let has_children = !children.is_empty();
-    // A grandparent who only helps with another family's children sees
-    // those first, and adding a child of their own folds away.
+    // A grandparent who only helps with another family's children gets
+    // those first, and the form for a child of their own is folded away.
     let helper_only = !has_children && !overview.cared_for.is_empty();
     let draft_open = child_draft.is_some();
     let add_form = view! { <AddChildForm action=add_child draft=child_draft /> };

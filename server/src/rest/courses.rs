@@ -228,7 +228,7 @@ pub struct StatusChange {
 }
 
 /// Publishes a course, withdraws it, or returns it to draft. Publishing
-/// tells the guardians of children of its ages, once.
+/// sends one message to the guardians of children of its ages.
 #[utoipa::path(
     post,
     path = "/api/v1/admin/courses/{id}/status",

@@ -311,7 +311,7 @@ async fn courses_from_draft_to_families(backend: Backend) {
     // Uploads: scope first, then the file's kind and size.
     let lessons = format!("/api/v1/admin/courses/{id}/lessons");
     let file = mp4_bytes(2 * 1024 * 1024 + 4321);
-    // The whole refused file is read, so the browser gets the answer.
+    // The whole rejected file is read, so the browser gets the response.
     let refused = upload(&app, &gulou, &lessons, "第一节", file.clone()).await;
     assert_eq!(refused.status(), StatusCode::NOT_FOUND);
     let html = upload(
@@ -425,7 +425,7 @@ async fn courses_from_draft_to_families(backend: Backend) {
     .await;
     assert_eq!(published.status(), StatusCode::OK);
 
-    // Families are told once, even with two servers' jobs at the same time.
+    // Families get one message, even with two servers' jobs running at once.
     let now = Utc::now();
     let (first, second) = tokio::join!(
         courses::announce_published(&app.db, now),
@@ -572,9 +572,9 @@ async fn courses_from_draft_to_families(backend: Backend) {
         range.bytes().await.expect("body").as_ref(),
         &file[start..=end]
     );
-    // A third server without a copy answers from the database at once:
-    // suffix ranges, ranges beyond the end, and the whole file. It makes
-    // its copy meanwhile.
+    // A third server without a copy responds from the database at once to
+    // suffix ranges, ranges beyond the end and the whole file. It makes its
+    // copy meanwhile.
     let third = app.spawn_beside().await;
     let get_range = |range: Option<String>| {
         let mut request = third.client.get(third.url(&media_url));
